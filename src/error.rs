@@ -1,0 +1,865 @@
+//! The crate's errors: [`ParseError`] for the grammar, [`Error`] for everything else.
+//!
+//! Every variant carries the data a caller needs to act on, and its message ends with the fix.
+//! An underlying `io::Error` is kept as the `source()`, never pasted into the message.
+
+use std::fmt;
+use std::io;
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::time::Duration;
+
+use crate::target::{BindTarget, Family, PortRange};
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Why a bind target string was rejected, and where.
+///
+/// The message names the input, the byte offset and the reason, and ends with a did-you-mean
+/// where one exists:
+///
+/// ```
+/// let err = "8080".parse::<bindpolicy::BindTarget>().unwrap_err();
+/// assert_eq!(
+///     err.to_string(),
+///     "invalid bind target \"8080\" at byte 0: a bare port is not a bind target; did you mean \
+///      \":8080\" (all interfaces), \"localhost:8080\" (this machine only) or \"port:8080\" \
+///      (client source port)?"
+/// );
+/// assert_eq!(err.offset(), 0);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError {
+    input: String,
+    offset: usize,
+    kind: ParseErrorKind,
+    suggestions: Vec<(String, &'static str)>,
+}
+
+impl ParseError {
+    pub(crate) fn new(input: impl Into<String>, offset: usize, kind: ParseErrorKind) -> Self {
+        ParseError {
+            input: input.into(),
+            offset,
+            kind,
+            suggestions: Vec::new(),
+        }
+    }
+
+    /// Adds a did-you-mean: a spec that parses, and a short note on what it means ("" for none).
+    pub(crate) fn suggest(mut self, spec: impl Into<String>, note: &'static str) -> Self {
+        self.suggestions.push((spec.into(), note));
+        self
+    }
+
+    /// The rejected input, as given.
+    pub fn input(&self) -> &str {
+        &self.input
+    }
+
+    /// The byte offset in [`ParseError::input`] where the problem starts.
+    pub fn offset(&self) -> usize {
+        self.offset
+    }
+
+    /// What is wrong.
+    pub fn kind(&self) -> &ParseErrorKind {
+        &self.kind
+    }
+
+    /// Specs the input may have meant, each of which parses.
+    pub fn suggestions(&self) -> impl ExactSizeIterator<Item = &str> {
+        self.suggestions.iter().map(|(spec, _)| spec.as_str())
+    }
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "invalid bind target {:?} at byte {}: {}",
+            self.input, self.offset, self.kind
+        )?;
+        let count = self.suggestions.len();
+        for (i, (spec, note)) in self.suggestions.iter().enumerate() {
+            let sep = match i {
+                0 => "; did you mean ",
+                _ if i + 1 == count => " or ",
+                _ => ", ",
+            };
+            write!(f, "{sep}{spec:?}")?;
+            if !note.is_empty() {
+                write!(f, " ({note})")?;
+            }
+        }
+        if count > 0 {
+            f.write_str("?")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+/// What is wrong with a rejected bind target string. See [`ParseError`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ParseErrorKind {
+    /// The input is empty.
+    #[error("the input is empty; write HOST:PORT, e.g. localhost:8080")]
+    Empty,
+    /// The input holds whitespace; it is never trimmed silently.
+    #[error("whitespace is not allowed (nothing is trimmed)")]
+    Whitespace,
+    /// A port with no host, e.g. `8080`.
+    #[error("a bare port is not a bind target")]
+    BarePort,
+    /// A host with no `:PORT`.
+    #[error("no port; add :PORT (0 lets the OS pick one)")]
+    MissingPort,
+    /// `HOST:` with nothing after the colon.
+    #[error("the port is empty")]
+    EmptyPort,
+    /// A port above 65535.
+    #[error("port {0} is out of range (0-65535)")]
+    PortOutOfRange(String),
+    /// A port with a sign, e.g. `-1` or `+80`.
+    #[error("a port has no sign")]
+    SignedPort,
+    /// A port with leading zeros, e.g. `080`.
+    #[error("port {0} has a leading zero")]
+    LeadingZero(String),
+    /// A port with digits outside ASCII, e.g. `٨٠`.
+    #[error("port {0:?} has digits outside ASCII 0-9")]
+    NonAsciiDigit(String),
+    /// A service name in place of a port number, e.g. `http`.
+    #[error("{0:?} looks like a service name; ports are numbers (names are never looked up)")]
+    ServiceName(String),
+    /// A port that is not a number.
+    #[error("{0:?} is not a port number")]
+    InvalidPort(String),
+    /// A range whose first port is above its last.
+    #[error("the range is reversed (first port above last)")]
+    ReversedRange,
+    /// A range with a missing end, e.g. `port:40000-`.
+    #[error("the range has an empty end")]
+    EmptyRange,
+    /// A range of several ports that starts at 0.
+    #[error("a range cannot include port 0 (0 already means: the OS picks)")]
+    RangeIncludesZero,
+    /// A range on a target other than `port:`.
+    #[error(
+        "a port range is only allowed as a client source range (port:FIRST-LAST); a listener has one port"
+    )]
+    RangeNotAllowed,
+    /// An IPv6 address with a port but no brackets, e.g. `::1:80`.
+    #[error("an IPv6 address must be written in brackets, with a port: [ADDRESS]:PORT")]
+    UnbracketedIpv6,
+    /// `[` with no matching `]`.
+    #[error("missing ']'")]
+    MissingBracket,
+    /// `[]`.
+    #[error("empty brackets; write [::] for every IPv6 address")]
+    EmptyBrackets,
+    /// Brackets around an IPv4 address.
+    #[error("brackets are only for IPv6 addresses")]
+    BracketedIpv4,
+    /// Something other than `:PORT` after `]`.
+    #[error("only :PORT may follow ']'")]
+    TrailingAfterBracket,
+    /// A host of digits and dots that is not a valid IPv4 address.
+    #[error("invalid IPv4 address: {0}")]
+    InvalidIpv4(String),
+    /// Text in brackets that is not an IPv6 address.
+    #[error("invalid IPv6 address {0:?}")]
+    InvalidIpv6(String),
+    /// An IPv4-mapped IPv6 address, e.g. `::ffff:127.0.0.1`.
+    #[error("an IPv4-mapped IPv6 address binds an IPv6 socket; write the IPv4 address")]
+    Ipv4Mapped,
+    /// A URL-escaped zone, `%25eth0`.
+    #[error("the zone is URL-escaped (%25); write the interface name or index after a bare %")]
+    EscapedZone,
+    /// A zone on an address that is not link-local.
+    #[error("only a link-local address (fe80::/10) takes a zone")]
+    ZoneNotLinkLocal,
+    /// An empty zone, zone 0, or a zone index with a leading zero.
+    #[error("invalid zone {0:?}; write an interface name or a non-zero index")]
+    InvalidZone(String),
+    /// A multicast address.
+    #[error(
+        "a multicast address is not a local address to bind; bind the wildcard and join the group"
+    )]
+    Multicast,
+    /// A broadcast address.
+    #[error("a broadcast address is not a local address to bind")]
+    Broadcast,
+    /// The wildcard address where only a specific address is allowed.
+    #[error("the wildcard address is not a specific address; use BindTarget::any_v4 or any_v6")]
+    UnspecifiedAddress,
+    /// 127.0.0.1 or ::1 where only a specific address is allowed.
+    #[error("127.0.0.1 and ::1 are loopback targets; use BindTarget::loopback_v4 or loopback_v6")]
+    LoopbackAddress,
+    /// A URL scheme, e.g. `tcp://`.
+    #[error("a scheme is not part of a bind target")]
+    Scheme,
+    /// A `$VARIABLE`, which is never expanded.
+    #[error(
+        "'$' starts a variable, which is never expanded here; expand it first (see BindTarget::from_env)"
+    )]
+    Variable,
+    /// A second `:` after the port, e.g. Docker's `127.0.0.1:8080:80`.
+    #[error("an extra ':' (Docker's HOST:PORT:CONTAINER_PORT is another grammar)")]
+    ExtraColon,
+    /// An interface name Linux could not have.
+    #[error("invalid interface name: {0}")]
+    InvalidInterfaceName(&'static str),
+}
+
+/// The crate's main error: resolving, binding and connecting.
+///
+/// Match on [`Error::kind`] for a stable category; the variants carry the data. The message is
+/// a full sentence that ends with the fix, and an OS error, where there is one, is the
+/// [`source`](std::error::Error::source).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The target string did not parse.
+    #[error(transparent)]
+    Parse(#[from] ParseError),
+
+    /// The machine's interfaces could not be enumerated.
+    #[error("could not list this machine's network interfaces")]
+    Interfaces {
+        /// The OS error.
+        #[source]
+        source: io::Error,
+    },
+
+    /// The address is not assigned to any interface of this machine.
+    #[error("{}", not_local_message(.addr, *.port, .local))]
+    AddrNotLocal {
+        /// The address asked for.
+        addr: IpAddr,
+        /// The port asked for.
+        port: u16,
+        /// Every address of this machine, with its interface's name.
+        local: Vec<(IpAddr, String)>,
+    },
+
+    /// A link-local address whose zone names an interface that does not carry it.
+    #[error(
+        "{addr} is not an address of {zone}{}; fix the zone after '%'",
+        carriers_suffix(.carriers)
+    )]
+    ZoneMismatch {
+        /// The address asked for.
+        addr: Ipv6Addr,
+        /// The zone given, as written.
+        zone: String,
+        /// The interfaces that do carry the address.
+        carriers: Vec<String>,
+    },
+
+    /// No interface has this name.
+    #[error("{}", interface_not_found_message(.name, .known))]
+    InterfaceNotFound {
+        /// The name asked for.
+        name: String,
+        /// The names of this machine's interfaces.
+        known: Vec<String>,
+        /// The OS error, when the kernel reported it (ENODEV).
+        #[source]
+        source: Option<io::Error>,
+    },
+
+    /// The interface exists but has no address to bind.
+    #[error(
+        "interface {interface} has no {family} address to bind (it is {state}); assign one, or bring the interface up"
+    )]
+    NoAddress {
+        /// The interface.
+        interface: String,
+        /// The family asked for.
+        family: Family,
+        /// The interface's state, e.g. `up` or `down`.
+        state: String,
+    },
+
+    /// A link-local IPv6 address without a zone, and not exactly one interface carries it.
+    #[error("{}", zone_required_message(.addr, *.port, .candidates))]
+    ZoneRequired {
+        /// The address.
+        addr: Ipv6Addr,
+        /// The port.
+        port: u16,
+        /// The interfaces that carry the address (none, or several).
+        candidates: Vec<String>,
+        /// The OS error, when the kernel reported it (EINVAL at bind).
+        #[source]
+        source: Option<io::Error>,
+    },
+
+    /// The address family is not available here: no IPv6 at all, or IPv6 disabled in the kernel.
+    #[error("{family} is not available on this machine: {reason}")]
+    FamilyUnsupported {
+        /// The family asked for.
+        family: Family,
+        /// Why: what was found missing.
+        reason: String,
+        /// The OS error (EAFNOSUPPORT), when a socket call failed.
+        #[source]
+        source: Option<io::Error>,
+    },
+
+    /// The local address's family differs from the remote's.
+    #[error(
+        "cannot connect from {local} to {remote}: the source is {} and the remote is {}; pick a source of the remote's family (or * / localhost / port: to follow the remote)",
+        Family::of(*.local), Family::of(.remote.ip())
+    )]
+    FamilyMismatch {
+        /// The local address.
+        local: IpAddr,
+        /// The remote.
+        remote: SocketAddr,
+    },
+
+    /// A `port:` target was asked to listen.
+    #[error(
+        "{target} pins a client's source port and cannot listen; to listen on every interface, write *:{}",
+        .target.port()
+    )]
+    NotListenable {
+        /// The target.
+        target: BindTarget,
+    },
+
+    /// The port is taken (EADDRINUSE).
+    #[error("{}", addr_in_use_message(.addr, .phase, .holder))]
+    AddrInUse {
+        /// The address that could not be bound.
+        addr: SocketAddr,
+        /// Where it failed.
+        phase: Phase,
+        /// The process that holds the port, when the OS lets us see it.
+        holder: Option<PortHolder>,
+        /// The OS error.
+        #[source]
+        source: io::Error,
+    },
+
+    /// The OS refused for lack of privilege (EACCES, EPERM).
+    #[error("{}", permission_message(.addr, .phase, *.unprivileged_port_start))]
+    PermissionDenied {
+        /// The address.
+        addr: SocketAddr,
+        /// Where it failed.
+        phase: Phase,
+        /// Linux's `net.ipv4.ip_unprivileged_port_start`, when known.
+        unprivileged_port_start: Option<u16>,
+        /// The OS error.
+        #[source]
+        source: io::Error,
+    },
+
+    /// The kernel refused the address at bind (EADDRNOTAVAIL): it vanished since resolve, or is
+    /// still tentative.
+    #[error(
+        "{addr} cannot be bound now: the address is not assigned to this machine (it was removed since it was checked, or IPv6 duplicate address detection has not finished) (EADDRNOTAVAIL at {phase}); if the address is assigned later, e.g. by DHCP or keepalived, set ListenOptions::freebind"
+    )]
+    AddrNotAvailable {
+        /// The address.
+        addr: SocketAddr,
+        /// Where it failed.
+        phase: Phase,
+        /// The OS error.
+        #[source]
+        source: io::Error,
+    },
+
+    /// The pinned 4-tuple is still in TIME_WAIT from a previous connection (connect failed with
+    /// EADDRNOTAVAIL or EADDRINUSE).
+    #[error(
+        "cannot connect from {local} to {remote}: that source port's previous connection to the same destination is still in TIME_WAIT (60 s on Linux; a new one may take it over only when TCP timestamps are on); wait, or pin a range such as port:{}-{}",
+        .local.port(), .local.port().saturating_add(15)
+    )]
+    TimeWait {
+        /// The local address.
+        local: SocketAddr,
+        /// The remote.
+        remote: SocketAddr,
+        /// The OS error.
+        #[source]
+        source: io::Error,
+    },
+
+    /// Every port of a source-port range failed.
+    #[error(
+        "every source port in {range} failed ({attempts} attempts); widen the range or close connections that hold it. Last: {last}"
+    )]
+    PortRangeExhausted {
+        /// The range.
+        range: PortRange,
+        /// How many ports were tried.
+        attempts: u32,
+        /// The last port's error.
+        #[source]
+        last: Box<Error>,
+    },
+
+    /// The remote is this machine and its port equals the pinned source port: TCP would connect
+    /// the socket to itself.
+    #[error(
+        "refusing to connect from {local} to {remote}: the remote is this machine on the pinned source port, so the socket would connect to itself; pin another source port"
+    )]
+    SelfConnect {
+        /// The local address.
+        local: SocketAddr,
+        /// The remote.
+        remote: SocketAddr,
+    },
+
+    /// The remote refused the connection (ECONNREFUSED).
+    #[error(
+        "{remote} refused the connection from {}: nothing listens there, or a firewall rejects it",
+        display_local(.local)
+    )]
+    ConnectionRefused {
+        /// The local address, when it was bound.
+        local: Option<SocketAddr>,
+        /// The remote.
+        remote: SocketAddr,
+        /// The OS error.
+        #[source]
+        source: io::Error,
+    },
+
+    /// The connection timed out.
+    #[error("{}", timed_out_message(.local, .remote, .timeout))]
+    TimedOut {
+        /// The local address, when it was bound.
+        local: Option<SocketAddr>,
+        /// The remote.
+        remote: SocketAddr,
+        /// The timeout that expired, when the caller gave one.
+        timeout: Option<Duration>,
+        /// The OS error.
+        #[source]
+        source: io::Error,
+    },
+
+    /// No route to the remote's network (ENETUNREACH).
+    #[error(
+        "{remote} is unreachable from {}: no route to its network; check the routes (ip route get {})",
+        display_local(.local), .remote.ip()
+    )]
+    NetworkUnreachable {
+        /// The local address, when it was bound.
+        local: Option<SocketAddr>,
+        /// The remote.
+        remote: SocketAddr,
+        /// The OS error.
+        #[source]
+        source: io::Error,
+    },
+
+    /// The remote host did not answer on its network (EHOSTUNREACH).
+    #[error(
+        "{remote} is unreachable from {}: the host does not answer on its network (down, or filtered)",
+        display_local(.local)
+    )]
+    HostUnreachable {
+        /// The local address, when it was bound.
+        local: Option<SocketAddr>,
+        /// The remote.
+        remote: SocketAddr,
+        /// The OS error.
+        #[source]
+        source: io::Error,
+    },
+
+    /// An option this platform does not have.
+    #[error("{option} is not supported on this platform")]
+    Unsupported {
+        /// The option, e.g. `SO_BINDTODEVICE`.
+        option: &'static str,
+    },
+
+    /// Any other OS error, with the phase and address.
+    #[error("{phase} failed for {addr}")]
+    Io {
+        /// The address.
+        addr: SocketAddr,
+        /// Where it failed.
+        phase: Phase,
+        /// The OS error.
+        #[source]
+        source: io::Error,
+    },
+}
+
+/// The system call where an OS error happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Phase {
+    /// `socket()`.
+    Socket,
+    /// `setsockopt()` of the named option.
+    SetOption(&'static str),
+    /// `bind()`.
+    Bind,
+    /// `listen()`.
+    Listen,
+    /// `connect()`.
+    Connect,
+}
+
+impl fmt::Display for Phase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Phase::Socket => f.write_str("socket()"),
+            Phase::SetOption(option) => write!(f, "setsockopt({option})"),
+            Phase::Bind => f.write_str("bind()"),
+            Phase::Listen => f.write_str("listen()"),
+            Phase::Connect => f.write_str("connect()"),
+        }
+    }
+}
+
+/// A process that holds a port, as Linux's /proc shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PortHolder {
+    /// The process id.
+    pub pid: u32,
+    /// The command name (`/proc/PID/comm`).
+    pub command: String,
+    /// The address the holder's socket is bound to, e.g. `[::]:80`.
+    pub local: SocketAddr,
+}
+
+/// A stable category of [`Error`], for matching and for machine-readable output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The target string did not parse.
+    Parse,
+    /// The interfaces could not be enumerated.
+    Interfaces,
+    /// The address is not (or no longer) an address of this machine.
+    AddrNotAvailable,
+    /// No interface has that name.
+    InterfaceNotFound,
+    /// The interface has no address to bind.
+    NoAddress,
+    /// A link-local address needs a zone.
+    ZoneRequired,
+    /// The address family is not available.
+    FamilyUnsupported,
+    /// The source and remote families differ.
+    FamilyMismatch,
+    /// A `port:` target cannot listen.
+    NotListenable,
+    /// The port is taken.
+    AddrInUse,
+    /// Privilege is missing.
+    PermissionDenied,
+    /// The pinned 4-tuple is in TIME_WAIT.
+    TimeWait,
+    /// Every port of a source range failed.
+    PortRangeExhausted,
+    /// The connection would connect to itself.
+    SelfConnect,
+    /// The remote refused.
+    ConnectionRefused,
+    /// The connection timed out.
+    TimedOut,
+    /// No route to the remote's network.
+    NetworkUnreachable,
+    /// The remote host is unreachable.
+    HostUnreachable,
+    /// The platform lacks an option.
+    Unsupported,
+    /// Any other OS error.
+    Io,
+}
+
+impl ErrorKind {
+    /// The stable snake_case name, e.g. `addr_not_available`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Parse => "parse",
+            ErrorKind::Interfaces => "interfaces",
+            ErrorKind::AddrNotAvailable => "addr_not_available",
+            ErrorKind::InterfaceNotFound => "interface_not_found",
+            ErrorKind::NoAddress => "no_address",
+            ErrorKind::ZoneRequired => "zone_required",
+            ErrorKind::FamilyUnsupported => "family_unsupported",
+            ErrorKind::FamilyMismatch => "family_mismatch",
+            ErrorKind::NotListenable => "not_listenable",
+            ErrorKind::AddrInUse => "addr_in_use",
+            ErrorKind::PermissionDenied => "permission_denied",
+            ErrorKind::TimeWait => "time_wait",
+            ErrorKind::PortRangeExhausted => "port_range_exhausted",
+            ErrorKind::SelfConnect => "self_connect",
+            ErrorKind::ConnectionRefused => "connection_refused",
+            ErrorKind::TimedOut => "timed_out",
+            ErrorKind::NetworkUnreachable => "network_unreachable",
+            ErrorKind::HostUnreachable => "host_unreachable",
+            ErrorKind::Unsupported => "unsupported",
+            ErrorKind::Io => "io",
+        }
+    }
+
+    /// The matching `std::io::ErrorKind`.
+    pub const fn io_kind(self) -> io::ErrorKind {
+        match self {
+            ErrorKind::Parse | ErrorKind::FamilyMismatch | ErrorKind::NotListenable => {
+                io::ErrorKind::InvalidInput
+            }
+            ErrorKind::AddrNotAvailable | ErrorKind::TimeWait => io::ErrorKind::AddrNotAvailable,
+            ErrorKind::InterfaceNotFound | ErrorKind::NoAddress => io::ErrorKind::NotFound,
+            ErrorKind::ZoneRequired => io::ErrorKind::InvalidInput,
+            ErrorKind::FamilyUnsupported | ErrorKind::Unsupported => io::ErrorKind::Unsupported,
+            ErrorKind::AddrInUse | ErrorKind::PortRangeExhausted | ErrorKind::SelfConnect => {
+                io::ErrorKind::AddrInUse
+            }
+            ErrorKind::PermissionDenied => io::ErrorKind::PermissionDenied,
+            ErrorKind::ConnectionRefused => io::ErrorKind::ConnectionRefused,
+            ErrorKind::TimedOut => io::ErrorKind::TimedOut,
+            ErrorKind::NetworkUnreachable => io::ErrorKind::NetworkUnreachable,
+            ErrorKind::HostUnreachable => io::ErrorKind::HostUnreachable,
+            ErrorKind::Interfaces | ErrorKind::Io => io::ErrorKind::Other,
+        }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Error {
+    /// The stable category of this error.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Parse(_) => ErrorKind::Parse,
+            Error::Interfaces { .. } => ErrorKind::Interfaces,
+            Error::AddrNotLocal { .. }
+            | Error::ZoneMismatch { .. }
+            | Error::AddrNotAvailable { .. } => ErrorKind::AddrNotAvailable,
+            Error::InterfaceNotFound { .. } => ErrorKind::InterfaceNotFound,
+            Error::NoAddress { .. } => ErrorKind::NoAddress,
+            Error::ZoneRequired { .. } => ErrorKind::ZoneRequired,
+            Error::FamilyUnsupported { .. } => ErrorKind::FamilyUnsupported,
+            Error::FamilyMismatch { .. } => ErrorKind::FamilyMismatch,
+            Error::NotListenable { .. } => ErrorKind::NotListenable,
+            Error::AddrInUse { .. } => ErrorKind::AddrInUse,
+            Error::PermissionDenied { .. } => ErrorKind::PermissionDenied,
+            Error::TimeWait { .. } => ErrorKind::TimeWait,
+            Error::PortRangeExhausted { .. } => ErrorKind::PortRangeExhausted,
+            Error::SelfConnect { .. } => ErrorKind::SelfConnect,
+            Error::ConnectionRefused { .. } => ErrorKind::ConnectionRefused,
+            Error::TimedOut { .. } => ErrorKind::TimedOut,
+            Error::NetworkUnreachable { .. } => ErrorKind::NetworkUnreachable,
+            Error::HostUnreachable { .. } => ErrorKind::HostUnreachable,
+            Error::Unsupported { .. } => ErrorKind::Unsupported,
+            Error::Io { .. } => ErrorKind::Io,
+        }
+    }
+}
+
+impl From<Error> for io::Error {
+    /// Keeps the matching `io::ErrorKind` and the whole [`Error`] as the inner error, so `?`
+    /// works in `io::Result` code and `downcast` gives it back.
+    fn from(err: Error) -> io::Error {
+        io::Error::new(err.kind().io_kind(), err)
+    }
+}
+
+fn display_local(local: &Option<SocketAddr>) -> String {
+    match local {
+        Some(addr) => addr.to_string(),
+        None => "an OS-chosen source".to_owned(),
+    }
+}
+
+fn carriers_suffix(carriers: &[String]) -> String {
+    match carriers {
+        [] => " (no interface carries it)".to_owned(),
+        _ => format!(" (it is on {})", carriers.join(", ")),
+    }
+}
+
+/// The same-family addresses of `local`, or all of them where the family has none.
+fn same_family<'a>(addr: &IpAddr, local: &'a [(IpAddr, String)]) -> Vec<&'a (IpAddr, String)> {
+    let same: Vec<_> = local
+        .iter()
+        .filter(|(ip, _)| ip.is_ipv4() == addr.is_ipv4())
+        .collect();
+    if same.is_empty() {
+        local.iter().collect()
+    } else {
+        same
+    }
+}
+
+fn join_or(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}
+
+fn socket_text(ip: IpAddr, port: u16) -> String {
+    SocketAddr::new(ip, port).to_string()
+}
+
+fn not_local_message(addr: &IpAddr, port: u16, local: &[(IpAddr, String)]) -> String {
+    let same = same_family(addr, local);
+    let listed: Vec<String> = same
+        .iter()
+        .map(|(ip, name)| format!("{ip} ({name})"))
+        .collect();
+    let wildcard = match addr {
+        IpAddr::V4(_) => format!("0.0.0.0:{port}"),
+        IpAddr::V6(_) => format!("[::]:{port}"),
+    };
+    let mut options = vec![format!("{wildcard} (every interface)")];
+    options.extend(
+        same.iter()
+            .filter(|(ip, _)| {
+                ip.is_ipv4() == addr.is_ipv4()
+                    && !ip.is_loopback()
+                    && !crate::target::is_link_local_v6(*ip)
+            })
+            .map(|(ip, name)| format!("{} ({name} only)", socket_text(*ip, port))),
+    );
+    format!(
+        "{addr} is not an address of this machine, so the kernel would refuse to bind it \
+         (EADDRNOTAVAIL, \"Cannot assign requested address\"). A server can only listen on its \
+         own addresses: {}. To accept connections from {addr}, listen on {}.",
+        if listed.is_empty() {
+            "none found".to_owned()
+        } else {
+            listed.join(", ")
+        },
+        join_or(&options)
+    )
+}
+
+fn interface_not_found_message(name: &str, known: &[String]) -> String {
+    let mut msg = format!("no interface is named {name:?}");
+    if let Some(close) = crate::parse::did_you_mean(name, known.iter().map(String::as_str)) {
+        msg.push_str(&format!("; did you mean {close:?}?"));
+    }
+    if known.is_empty() {
+        msg.push_str(" (this machine lists no interfaces)");
+    } else {
+        msg.push_str(&format!(" This machine has: {}.", known.join(", ")));
+    }
+    if name.contains('.')
+        && !name
+            .split('.')
+            .all(|part| part.bytes().all(|b| b.is_ascii_digit()))
+    {
+        msg.push_str(
+            " It looks like a host name: bindpolicy never resolves host names, since a name can \
+             map to addresses this machine does not have. Write one of this machine's addresses \
+             (e.g. 192.0.2.10:8080), localhost:PORT for this machine only, or *:PORT for every \
+             interface.",
+        );
+    }
+    msg
+}
+
+fn zone_required_message(addr: &Ipv6Addr, port: u16, candidates: &[String]) -> String {
+    match candidates {
+        [] => format!(
+            "{addr} is link-local, and no interface of this machine carries it, so it needs a \
+             zone naming the link: write [{addr}%IFACE]:{port}"
+        ),
+        _ => format!(
+            "{addr} is link-local and is on several interfaces ({}); name one as its zone, e.g. \
+             [{addr}%{}]:{port}",
+            candidates.join(", "),
+            candidates.first().map_or("IFACE", String::as_str)
+        ),
+    }
+}
+
+fn addr_in_use_message(addr: &SocketAddr, phase: &Phase, holder: &Option<PortHolder>) -> String {
+    let mut msg = format!("{addr} is already in use (EADDRINUSE at {phase})");
+    match holder {
+        Some(holder) => {
+            msg.push_str(&format!(
+                ": held by pid {} ({}) on {}",
+                holder.pid, holder.command, holder.local
+            ));
+            if holder.local.ip().is_unspecified()
+                && addr.ip().is_unspecified()
+                && holder.local.is_ipv6() != addr.is_ipv6()
+            {
+                msg.push_str(
+                    ". A [::] socket with IPV6_V6ONLY off (the Linux default) also covers \
+                     0.0.0.0; bind both families with V6ONLY on, or only one",
+                );
+            }
+            msg.push_str("; stop it, or pick another port");
+        }
+        None => msg.push_str(&format!(
+            "; to see who holds it run `ss -lntup 'sport = :{}'` (as root to see every process), \
+             or pick another port",
+            addr.port()
+        )),
+    }
+    msg
+}
+
+fn permission_message(addr: &SocketAddr, phase: &Phase, start: Option<u16>) -> String {
+    match phase {
+        Phase::SetOption(option) => format!(
+            "{option} on the socket for {addr} needs privilege (CAP_NET_RAW for SO_BINDTODEVICE); \
+             run with that capability, or drop the option"
+        ),
+        _ => match start {
+            Some(start) if addr.port() < start => format!(
+                "binding {addr} needs privilege: ports below {start} \
+                 (net.ipv4.ip_unprivileged_port_start) are privileged, and this process lacks \
+                 CAP_NET_BIND_SERVICE. Grant it (`setcap cap_net_bind_service=+ep BINARY`, or \
+                 AmbientCapabilities=CAP_NET_BIND_SERVICE in a systemd unit), lower the limit \
+                 (`sysctl net.ipv4.ip_unprivileged_port_start={}`), or use a port at or above \
+                 {start}",
+                addr.port()
+            ),
+            _ => format!(
+                "the OS denied {phase} for {addr} (EACCES); a security module (SELinux, AppArmor) \
+                 or, on Windows, a reserved port range (`netsh interface ipv4 show \
+                 excludedportrange protocol=tcp`) may forbid it"
+            ),
+        },
+    }
+}
+
+fn timed_out_message(
+    local: &Option<SocketAddr>,
+    remote: &SocketAddr,
+    timeout: &Option<Duration>,
+) -> String {
+    let after = match timeout {
+        Some(timeout) => format!(" after {timeout:?}"),
+        None => String::new(),
+    };
+    let mut msg = format!(
+        "connecting from {} to {remote} timed out{after}: nothing answered, so a firewall may be \
+         dropping the packets",
+        display_local(local)
+    );
+    if let Some(local) = local.filter(|local| local.port() != 0) {
+        msg.push_str(&format!(
+            "; check that it admits source port {}",
+            local.port()
+        ));
+    }
+    msg
+}

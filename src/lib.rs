@@ -1,0 +1,46 @@
+//! Bind sockets without surprises.
+//!
+//! A bind address is a one-line config value that means something else in every tool. This
+//! crate gives it one strict grammar ([`BindTarget`]), checks it against the machine's
+//! interfaces before any `bind()`, and explains every failure with the fix.
+//!
+//! ```
+//! use bindpolicy::BindTarget;
+//!
+//! let target: BindTarget = "localhost:8080".parse()?;
+//! assert!(target.is_loopback());
+//! assert_eq!(target.to_string(), "localhost:8080");
+//!
+//! let err = "8080".parse::<BindTarget>().unwrap_err();
+//! assert!(err.to_string().contains("did you mean \":8080\" (all interfaces)"));
+//! # Ok::<(), bindpolicy::ParseError>(())
+//! ```
+//!
+//! # The grammar
+//!
+//! | input | meaning | canonical |
+//! |---|---|---|
+//! | `*:8080`, `:8080`, `any:8080` | every address, IPv4 and IPv6 | `*:8080` |
+//! | `0.0.0.0:8080` | every IPv4 address | `0.0.0.0:8080` |
+//! | `[::]:8080` | every IPv6 address | `[::]:8080` |
+//! | `localhost:5000`, `loopback:5000` | this machine only, 127.0.0.1 and ::1; no DNS | `localhost:5000` |
+//! | `127.0.0.1:5000`, `[::1]:5000` | this machine only, one family | unchanged |
+//! | `192.168.71.67:5000`, `[fe80::1%eth0]:80` | one local address | unchanged |
+//! | `eth0:8080` | every address of one interface | unchanged |
+//! | `port:40000`, `port:40000-40100` | a client's source port(s) | unchanged |
+//!
+//! Keywords are ASCII case-insensitive. Everything else is rejected with a [`ParseError`] that
+//! names the byte offset and, where one exists, what you probably meant. docs/grammar.md lists
+//! every rule.
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod error;
+mod parse;
+#[cfg(feature = "serde")]
+mod serde;
+mod target;
+
+pub use crate::error::{Error, ErrorKind, ParseError, ParseErrorKind, Phase, PortHolder, Result};
+pub use crate::target::{
+    BindTarget, Family, InterfaceName, LocalAddress, LocalInterface, PortRange, Zone,
+};
