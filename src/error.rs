@@ -750,11 +750,12 @@ fn not_local_message(addr: &IpAddr, port: u16, local: &[(IpAddr, String)]) -> St
 
 fn interface_not_found_message(name: &str, known: &[String]) -> String {
     let mut msg = format!("no interface is named {name:?}");
-    if let Some(close) = crate::parse::did_you_mean(name, known.iter().map(String::as_str)) {
-        msg.push_str(&format!("; did you mean {close:?}?"));
+    match crate::parse::did_you_mean(name, known.iter().map(String::as_str)) {
+        Some(close) => msg.push_str(&format!("; did you mean {close:?}?")),
+        None => msg.push('.'),
     }
     if known.is_empty() {
-        msg.push_str(" (this machine lists no interfaces)");
+        msg.push_str(" This machine lists no interfaces.");
     } else {
         msg.push_str(&format!(" This machine has: {}.", known.join(", ")));
     }

@@ -35,12 +35,19 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod error;
+mod interfaces;
 mod parse;
+mod resolve;
 #[cfg(feature = "serde")]
 mod serde;
+mod sys;
 mod target;
+mod warning;
 
 pub use crate::error::{Error, ErrorKind, ParseError, ParseErrorKind, Phase, PortHolder, Result};
+pub use crate::interfaces::{Interface, InterfaceAddr, Interfaces, PortPrivilege, Scope};
+pub use crate::resolve::{Exposure, Network, Reach, Reachable, Resolved, ResolvedAddr};
 pub use crate::target::{
     BindTarget, Family, InterfaceName, LocalAddress, LocalInterface, PortRange, Zone,
 };
+pub use crate::warning::Warning;
