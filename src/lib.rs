@@ -36,16 +36,19 @@
 
 mod error;
 mod interfaces;
+mod listen;
 mod parse;
 mod resolve;
 #[cfg(feature = "serde")]
 mod serde;
+mod socket;
 mod sys;
 mod target;
 mod warning;
 
 pub use crate::error::{Error, ErrorKind, ParseError, ParseErrorKind, Phase, PortHolder, Result};
 pub use crate::interfaces::{Interface, InterfaceAddr, Interfaces, PortPrivilege, Scope};
+pub use crate::listen::{Bound, FreeBind, ListenOptions, Listeners, UdpSockets};
 pub use crate::resolve::{Exposure, Network, Reach, Reachable, Resolved, ResolvedAddr};
 pub use crate::target::{
     BindTarget, Family, InterfaceName, LocalAddress, LocalInterface, PortRange, Zone,

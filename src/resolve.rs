@@ -375,11 +375,6 @@ impl Resolved {
     pub fn exposure(&self) -> &Exposure {
         &self.exposure
     }
-
-    /// Splits into parts, for building a listener set.
-    pub(crate) fn into_parts(self) -> (BindTarget, Vec<ResolvedAddr>, Vec<Warning>, Exposure) {
-        (self.target, self.addrs, self.warnings, self.exposure)
-    }
 }
 
 /// One address to bind, and the interface it belongs to.

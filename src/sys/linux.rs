@@ -1,8 +1,9 @@
 //! Linux: facts from /proc and /sys. Each reader returns `None` (or nothing) when the file is
 //! missing or malformed; the kernel's answer to the real syscall stays the authority.
 
-use std::net::Ipv6Addr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
+use crate::error::PortHolder;
 use crate::interfaces::PortPrivilege;
 
 /// IFF_UP from <linux/if.h>.
@@ -44,9 +45,8 @@ fn parse_if_inet6(text: &str) -> Vec<(Ipv6Addr, u32)> {
 
 /// `net.ipv4.ip_unprivileged_port_start` and CAP_NET_BIND_SERVICE in the effective set.
 pub(crate) fn port_privilege() -> Option<PortPrivilege> {
-    let start = std::fs::read_to_string("/proc/sys/net/ipv4/ip_unprivileged_port_start").ok()?;
     Some(PortPrivilege {
-        unprivileged_port_start: start.trim().parse().ok()?,
+        unprivileged_port_start: unprivileged_port_start()?,
         can_bind_privileged: has_capability(CAP_NET_BIND_SERVICE).unwrap_or(false),
     })
 }
@@ -60,6 +60,115 @@ pub(crate) fn has_capability(cap: u32) -> Option<bool> {
         .trim();
     let caps = u64::from_str_radix(hex, 16).ok()?;
     Some(caps.checked_shr(cap).is_some_and(|bits| bits & 1 == 1))
+}
+
+/// EAFNOSUPPORT: the address family is not supported (IPv6 disabled at boot).
+pub(crate) const EAFNOSUPPORT: i32 = 97;
+/// ENODEV: no such device (SO_BINDTODEVICE with an unknown name).
+pub(crate) const ENODEV: i32 = 19;
+/// EINVAL: on bind() of a link-local IPv6 address, a missing scope id.
+pub(crate) const EINVAL: i32 = 22;
+
+/// The process that holds `port` on `local`'s family, from /proc/net and /proc/PID/fd.
+///
+/// Reads the socket tables for the sockets bound to the port (listening ones for TCP), then
+/// looks for a file descriptor that points at one of their inodes. Only other processes of the
+/// same user are visible without root; `None` when nothing is found.
+pub(crate) fn port_holder(port: u16, tcp: bool) -> Option<PortHolder> {
+    let tables: [(&str, bool); 2] = if tcp {
+        [("/proc/net/tcp", false), ("/proc/net/tcp6", true)]
+    } else {
+        [("/proc/net/udp", false), ("/proc/net/udp6", true)]
+    };
+    let mut sockets: Vec<(u64, SocketAddr)> = Vec::new();
+    for (path, v6) in tables {
+        if let Ok(text) = std::fs::read_to_string(path) {
+            sockets.extend(parse_socket_table(&text, port, v6, tcp));
+        }
+    }
+    if sockets.is_empty() {
+        return None;
+    }
+    for proc_entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let Some(pid) = proc_entry
+            .file_name()
+            .to_str()
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Ok(fds) = std::fs::read_dir(proc_entry.path().join("fd")) else {
+            continue;
+        };
+        for fd in fds.flatten() {
+            let Ok(link) = std::fs::read_link(fd.path()) else {
+                continue;
+            };
+            let Some(inode) = link
+                .to_str()
+                .and_then(|l| l.strip_prefix("socket:["))
+                .and_then(|l| l.strip_suffix(']'))
+                .and_then(|l| l.parse::<u64>().ok())
+            else {
+                continue;
+            };
+            if let Some((_, local)) = sockets.iter().find(|(i, _)| *i == inode) {
+                let command = std::fs::read_to_string(proc_entry.path().join("comm"))
+                    .map(|c| c.trim().to_owned())
+                    .unwrap_or_default();
+                return Some(PortHolder {
+                    pid,
+                    command,
+                    local: *local,
+                });
+            }
+        }
+    }
+    None
+}
+
+/// Rows of /proc/net/{tcp,tcp6,udp,udp6} bound to `port`: `(inode, local address)`. TCP rows
+/// count only in LISTEN (state 0A); a connected socket does not block a listener's bind.
+fn parse_socket_table(text: &str, port: u16, v6: bool, tcp: bool) -> Vec<(u64, SocketAddr)> {
+    text.lines()
+        .skip(1)
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let (ip_hex, port_hex) = fields.get(1)?.split_once(':')?;
+            if u16::from_str_radix(port_hex, 16).ok()? != port {
+                return None;
+            }
+            if tcp && *fields.get(3)? != "0A" {
+                return None;
+            }
+            let inode = fields.get(9)?.parse::<u64>().ok()?;
+            let ip = parse_proc_ip(ip_hex, v6)?;
+            Some((inode, SocketAddr::new(ip, port)))
+        })
+        .collect()
+}
+
+/// /proc/net writes addresses as 32-bit words in host byte order.
+fn parse_proc_ip(hex: &str, v6: bool) -> Option<IpAddr> {
+    if !v6 {
+        let word = u32::from_str_radix(hex, 16).ok()?;
+        return Some(IpAddr::V4(Ipv4Addr::from(word.to_ne_bytes())));
+    }
+    let mut bytes = [0u8; 16];
+    for (i, chunk) in bytes.chunks_mut(4).enumerate() {
+        let word = u32::from_str_radix(hex.get(i * 8..i * 8 + 8)?, 16).ok()?;
+        chunk.copy_from_slice(&word.to_ne_bytes());
+    }
+    Some(IpAddr::V6(Ipv6Addr::from(bytes)))
+}
+
+/// `net.ipv4.ip_unprivileged_port_start`, read when explaining an EACCES.
+pub(crate) fn unprivileged_port_start() -> Option<u16> {
+    std::fs::read_to_string("/proc/sys/net/ipv4/ip_unprivileged_port_start")
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
 }
 
 #[cfg(test)]
@@ -76,6 +185,23 @@ fd000071000000000000000000000067 03 40 00 80  veth-srv
         assert_eq!(
             parse_if_inet6(text),
             vec![("fe80::1".parse::<Ipv6Addr>().unwrap(), 3)]
+        );
+    }
+
+    #[test]
+    fn socket_tables_parse_in_host_order() {
+        let text = "\
+  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 4242 1
+   1: 0100007F:1F90 0100007F:9C40 01 00000000:00000000 00:00000000 00000000     0        0 4343 1
+";
+        assert_eq!(
+            parse_socket_table(text, 8080, false, true),
+            vec![(4242, "127.0.0.1:8080".parse().unwrap())]
+        );
+        assert_eq!(
+            parse_proc_ip("00000000000000000000000001000000", true),
+            Some("::1".parse().unwrap())
         );
     }
 }

@@ -2,7 +2,32 @@
 
 use std::net::Ipv6Addr;
 
+use crate::error::PortHolder;
 use crate::interfaces::PortPrivilege;
+
+/// EAFNOSUPPORT: 47 on macOS and the BSDs, WSAEAFNOSUPPORT (10047) on Windows.
+#[cfg(windows)]
+pub(crate) const EAFNOSUPPORT: i32 = 10047;
+#[cfg(not(windows))]
+pub(crate) const EAFNOSUPPORT: i32 = 47;
+/// ENODEV: 19 on macOS and the BSDs; Windows has no device binding.
+pub(crate) const ENODEV: i32 = 19;
+/// EINVAL: 22 on macOS and the BSDs, WSAEINVAL (10022) on Windows.
+#[cfg(windows)]
+pub(crate) const EINVAL: i32 = 10022;
+#[cfg(not(windows))]
+pub(crate) const EINVAL: i32 = 22;
+
+/// Unknown: no /proc to read; the error says how to look.
+pub(crate) fn port_holder(_port: u16, _tcp: bool) -> Option<PortHolder> {
+    None
+}
+
+/// Unknown.
+pub(crate) fn unprivileged_port_start() -> Option<u16> {
+    // Every Unix but Linux has the classic fixed limit.
+    if cfg!(unix) { Some(1024) } else { None }
+}
 
 /// Unknown: if-addrs' running flag is all there is.
 pub(crate) fn interface_is_up(_name: &str) -> Option<bool> {

@@ -1,0 +1,504 @@
+//! The server side: TCP listeners and UDP sockets from a resolved target, all or nothing.
+
+use std::net::{SocketAddr, TcpListener, UdpSocket};
+
+use socket2::Socket;
+
+use crate::error::{Error, Phase, Result};
+use crate::resolve::{Exposure, Resolved};
+use crate::socket::{self, Failure, Transport, step};
+use crate::target::BindTarget;
+use crate::warning::Warning;
+
+/// How often a port-0 target with several addresses retries when the port the OS picked for
+/// the first address is taken in another family.
+const SHARED_PORT_ATTEMPTS: u32 = 8;
+
+/// Options for [`Resolved::listen_with`] and [`Resolved::bind_udp_with`].
+///
+/// The defaults: backlog 1024, blocking sockets, no SO_REUSEPORT, one socket per family
+/// (IPV6_V6ONLY on), no freebind, no device binding.
+///
+/// ```
+/// use bindpolicy::{FreeBind, ListenOptions};
+///
+/// let options = ListenOptions::new()
+///     .backlog(4096)
+///     .nonblocking(true)
+///     .freebind(FreeBind::OnAddrNotAvailable);
+/// assert_eq!(options.get_backlog(), 4096);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ListenOptions {
+    backlog: u32,
+    nonblocking: bool,
+    reuse_port: bool,
+    dual_stack: bool,
+    freebind: FreeBind,
+    bind_device: bool,
+}
+
+impl Default for ListenOptions {
+    fn default() -> Self {
+        ListenOptions {
+            backlog: 1024,
+            nonblocking: false,
+            reuse_port: false,
+            dual_stack: false,
+            freebind: FreeBind::Never,
+            bind_device: false,
+        }
+    }
+}
+
+impl ListenOptions {
+    /// The defaults.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The accept queue's length (default 1024). The kernel caps it silently at
+    /// `net.core.somaxconn` (4096 on Linux since 5.4).
+    #[must_use]
+    pub fn backlog(mut self, backlog: u32) -> Self {
+        self.backlog = backlog;
+        self
+    }
+
+    /// Sockets in nonblocking mode (default off), as an event loop wants them.
+    #[must_use]
+    pub fn nonblocking(mut self, nonblocking: bool) -> Self {
+        self.nonblocking = nonblocking;
+        self
+    }
+
+    /// SO_REUSEPORT (default off; Unix only). With it, any socket of the same effective user
+    /// that also sets it can bind the same address and port, and the kernel spreads the
+    /// connections between them: right for several workers of one service, wrong where
+    /// another program of that user must not take a share.
+    #[must_use]
+    pub fn reuse_port(mut self, reuse_port: bool) -> Self {
+        self.reuse_port = reuse_port;
+        self
+    }
+
+    /// One `[::]` socket with IPV6_V6ONLY off instead of separate `0.0.0.0` and `[::]` sockets
+    /// (default off). IPv4 clients then appear as `::ffff:a.b.c.d`. OpenBSD cannot do this;
+    /// the bind fails there with the OS's error.
+    #[must_use]
+    pub fn dual_stack(mut self, dual_stack: bool) -> Self {
+        self.dual_stack = dual_stack;
+        self
+    }
+
+    /// When to bind an address that is not assigned yet (Linux; default [`FreeBind::Never`]).
+    #[must_use]
+    pub fn freebind(mut self, freebind: FreeBind) -> Self {
+        self.freebind = freebind;
+        self
+    }
+
+    /// SO_BINDTODEVICE to the interface of a [`BindTarget::SpecificInterface`] (Linux; default
+    /// off): only packets that arrive on that interface reach the socket. Without it, Linux
+    /// accepts a packet for any local address on any interface. Wildcard and loopback targets
+    /// have no one interface, and this option leaves them alone.
+    #[must_use]
+    pub fn bind_device(mut self, bind_device: bool) -> Self {
+        self.bind_device = bind_device;
+        self
+    }
+
+    /// The backlog.
+    pub fn get_backlog(&self) -> u32 {
+        self.backlog
+    }
+
+    /// Whether sockets are nonblocking.
+    pub fn is_nonblocking(&self) -> bool {
+        self.nonblocking
+    }
+
+    /// Whether SO_REUSEPORT is set.
+    pub fn is_reuse_port(&self) -> bool {
+        self.reuse_port
+    }
+
+    /// Whether `[::]` is one dual-stack socket.
+    pub fn is_dual_stack(&self) -> bool {
+        self.dual_stack
+    }
+
+    /// The freebind mode.
+    pub fn get_freebind(&self) -> FreeBind {
+        self.freebind
+    }
+
+    /// Whether SO_BINDTODEVICE is set for interface targets.
+    pub fn is_bind_device(&self) -> bool {
+        self.bind_device
+    }
+}
+
+/// When to set IP_FREEBIND / IPV6_FREEBIND (Linux only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum FreeBind {
+    /// Never: an address that is not assigned fails with `addr_not_available`.
+    #[default]
+    Never,
+    /// Only when bind fails with EADDRNOTAVAIL: retry once with freebind and warn. For services
+    /// that start before DHCP or keepalived has assigned their address.
+    OnAddrNotAvailable,
+    /// Always, before bind.
+    Always,
+}
+
+/// Sockets bound for one target, all on one port, with their real addresses.
+///
+/// [`Listeners`] and [`UdpSockets`] are the two kinds.
+#[derive(Debug)]
+pub struct Bound<S> {
+    target: BindTarget,
+    sockets: Vec<S>,
+    addrs: Vec<SocketAddr>,
+    warnings: Vec<Warning>,
+    exposure: Exposure,
+}
+
+/// TCP listeners for one target.
+pub type Listeners = Bound<TcpListener>;
+
+/// UDP sockets for one target.
+pub type UdpSockets = Bound<UdpSocket>;
+
+impl<S> Bound<S> {
+    /// The target they were bound for.
+    pub fn target(&self) -> &BindTarget {
+        &self.target
+    }
+
+    /// The sockets, in the order of [`Bound::local_addrs`].
+    pub fn sockets(&self) -> &[S] {
+        &self.sockets
+    }
+
+    /// The bound addresses, port 0 replaced by the OS's choice.
+    pub fn local_addrs(&self) -> &[SocketAddr] {
+        &self.addrs
+    }
+
+    /// The port every socket is bound to.
+    pub fn port(&self) -> u16 {
+        self.addrs.first().map_or(0, SocketAddr::port)
+    }
+
+    /// The warnings of resolve and bind.
+    pub fn warnings(&self) -> &[Warning] {
+        &self.warnings
+    }
+
+    /// Who can connect, with the bound port (so its URLs are ready to print).
+    pub fn exposure(&self) -> &Exposure {
+        &self.exposure
+    }
+
+    /// The sockets with their addresses.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&S, SocketAddr)> {
+        self.sockets.iter().zip(self.addrs.iter().copied())
+    }
+
+    /// How many sockets.
+    pub fn len(&self) -> usize {
+        self.sockets.len()
+    }
+
+    /// Whether there is no socket (never, for a successful bind).
+    pub fn is_empty(&self) -> bool {
+        self.sockets.is_empty()
+    }
+
+    /// The sockets alone.
+    pub fn into_sockets(self) -> Vec<S> {
+        self.sockets
+    }
+}
+
+impl<S> IntoIterator for Bound<S> {
+    type Item = S;
+    type IntoIter = std::vec::IntoIter<S>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.sockets.into_iter()
+    }
+}
+
+impl BindTarget {
+    /// Resolves the target and listens on TCP with default options: `resolve()?.listen()`.
+    ///
+    /// # Errors
+    ///
+    /// Those of [`BindTarget::resolve`] and [`Resolved::listen_with`].
+    ///
+    /// ```
+    /// use bindpolicy::BindTarget;
+    /// use std::net::TcpStream;
+    ///
+    /// let listeners = "127.0.0.1:0".parse::<BindTarget>()?.listen()?;
+    /// let addr = listeners.local_addrs()[0];
+    /// let _client = TcpStream::connect(addr)?;
+    /// let (_conn, peer) = listeners.sockets()[0].accept()?;
+    /// assert!(peer.ip().is_loopback());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn listen(&self) -> Result<Listeners> {
+        self.resolve()?.listen()
+    }
+
+    /// Resolves the target and listens on TCP with `options`.
+    ///
+    /// # Errors
+    ///
+    /// Those of [`BindTarget::resolve`] and [`Resolved::listen_with`].
+    pub fn listen_with(&self, options: &ListenOptions) -> Result<Listeners> {
+        self.resolve()?.listen_with(options)
+    }
+
+    /// Resolves the target and binds UDP sockets with default options.
+    ///
+    /// # Errors
+    ///
+    /// Those of [`BindTarget::resolve`] and [`Resolved::bind_udp_with`].
+    pub fn bind_udp(&self) -> Result<UdpSockets> {
+        self.resolve()?.bind_udp()
+    }
+
+    /// Resolves the target and binds UDP sockets with `options`.
+    ///
+    /// # Errors
+    ///
+    /// Those of [`BindTarget::resolve`] and [`Resolved::bind_udp_with`].
+    pub fn bind_udp_with(&self, options: &ListenOptions) -> Result<UdpSockets> {
+        self.resolve()?.bind_udp_with(options)
+    }
+}
+
+impl Resolved {
+    /// TCP listeners with default options. See [`Resolved::listen_with`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Resolved::listen_with`].
+    pub fn listen(&self) -> Result<Listeners> {
+        self.listen_with(&ListenOptions::default())
+    }
+
+    /// One TCP listener per resolved address, all on one port.
+    ///
+    /// For each address, in order:
+    /// 1. `socket()` of its family (CLOEXEC; SO_NOSIGPIPE on Apple).
+    /// 2. Unix: SO_REUSEADDR, so a restart binds over connections in TIME_WAIT. Windows: none
+    ///    (SO_REUSEADDR there would let another process share the port).
+    /// 3. IPv6: IPV6_V6ONLY on (off for [`ListenOptions::dual_stack`]), never left to the OS
+    ///    default.
+    /// 4. The options asked for: SO_REUSEPORT, SO_BINDTODEVICE, IP_FREEBIND, O_NONBLOCK.
+    /// 5. `bind()`; with [`FreeBind::OnAddrNotAvailable`], an EADDRNOTAVAIL retries once with
+    ///    IP_FREEBIND and warns.
+    /// 6. `listen(backlog)`.
+    /// 7. `getsockname()`, only for port 0, to learn the port.
+    ///
+    /// With port 0 and several addresses, the first address's port is reused for the others;
+    /// if it is taken in another family, all close and the set retries with a new port (8
+    /// times at most). If any socket fails, those already bound are closed before the error
+    /// returns: never a half-bound set.
+    ///
+    /// # Errors
+    ///
+    /// - `not_listenable`: a `port:` target.
+    /// - `addr_in_use`: the port is taken; the holder is named where Linux shows it.
+    /// - `permission_denied`: a privileged port, or SO_BINDTODEVICE without privilege.
+    /// - `addr_not_available`: the address vanished since resolve, or is tentative.
+    /// - `family_unsupported`: the kernel has IPv6 switched off.
+    /// - `zone_required`: a link-local address without a zone.
+    /// - `interface_not_found`: SO_BINDTODEVICE to an interface that is gone.
+    /// - `unsupported`: an option this OS lacks.
+    /// - `io`: anything else, with the phase and address.
+    pub fn listen_with(&self, options: &ListenOptions) -> Result<Listeners> {
+        bind_set(self, options, Transport::Tcp).map(|b| b.map(TcpListener::from))
+    }
+
+    /// UDP sockets with default options. See [`Resolved::bind_udp_with`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Resolved::bind_udp_with`].
+    pub fn bind_udp(&self) -> Result<UdpSockets> {
+        self.bind_udp_with(&ListenOptions::default())
+    }
+
+    /// One UDP socket per resolved address, as [`Resolved::listen_with`] does for TCP, except:
+    /// no SO_REUSEADDR (for UDP it would let a second socket bind the same port and take
+    /// datagrams), no `listen()`, and no backlog.
+    ///
+    /// # Errors
+    ///
+    /// As [`Resolved::listen_with`].
+    pub fn bind_udp_with(&self, options: &ListenOptions) -> Result<UdpSockets> {
+        bind_set(self, options, Transport::Udp).map(|b| b.map(UdpSocket::from))
+    }
+}
+
+impl Bound<Socket> {
+    fn map<S>(self, f: impl Fn(Socket) -> S) -> Bound<S> {
+        Bound {
+            target: self.target,
+            sockets: self.sockets.into_iter().map(f).collect(),
+            addrs: self.addrs,
+            warnings: self.warnings,
+            exposure: self.exposure,
+        }
+    }
+}
+
+/// One address of the plan: where to bind, the interface for SO_BINDTODEVICE, and whether an
+/// IPv6 socket is dual-stack.
+struct Planned {
+    addr: SocketAddr,
+    device: Option<String>,
+    dual_stack: bool,
+}
+
+fn bind_set(
+    resolved: &Resolved,
+    options: &ListenOptions,
+    transport: Transport,
+) -> Result<Bound<Socket>> {
+    let target = resolved.target();
+    if target.is_port_only() {
+        return Err(Error::NotListenable {
+            target: target.clone(),
+        });
+    }
+    let plan = plan(resolved, options);
+    let shared_port = target.port() == 0 && plan.len() > 1;
+    let mut attempt = 0;
+    'attempts: loop {
+        attempt += 1;
+        let mut sockets: Vec<Socket> = Vec::with_capacity(plan.len());
+        let mut addrs: Vec<SocketAddr> = Vec::with_capacity(plan.len());
+        let mut warnings: Vec<Warning> = resolved.warnings().to_vec();
+        let mut port = target.port();
+        for (i, planned) in plan.iter().enumerate() {
+            let mut addr = planned.addr;
+            addr.set_port(port);
+            match open(&addr, planned, options, transport, &mut warnings) {
+                Ok((socket, local)) => {
+                    port = local.port();
+                    sockets.push(socket);
+                    addrs.push(local);
+                }
+                Err(failure)
+                    if shared_port
+                        && i > 0
+                        && failure.kind() == std::io::ErrorKind::AddrInUse
+                        && attempt < SHARED_PORT_ATTEMPTS =>
+                {
+                    // `sockets` drops here: every socket of this attempt closes.
+                    continue 'attempts;
+                }
+                Err(failure) => {
+                    drop(sockets);
+                    return Err(failure.into_error(addr, transport, planned.device.as_deref()));
+                }
+            }
+        }
+        if target.port() == 0 {
+            warnings.retain(|w| *w != Warning::EphemeralPort);
+        }
+        return Ok(Bound {
+            target: target.clone(),
+            sockets,
+            addrs,
+            warnings,
+            exposure: resolved.exposure().clone().with_port(port),
+        });
+    }
+}
+
+fn plan(resolved: &Resolved, options: &ListenOptions) -> Vec<Planned> {
+    let device_target = resolved.target().is_specific_interface() && options.bind_device;
+    let has_v6_wildcard = resolved
+        .socket_addrs()
+        .any(|a| a.is_ipv6() && a.ip().is_unspecified());
+    resolved
+        .addrs()
+        .iter()
+        .filter(|r| {
+            // A dual-stack [::] socket covers 0.0.0.0 too; binding both would collide.
+            !(options.dual_stack
+                && has_v6_wildcard
+                && r.addr().is_ipv4()
+                && r.addr().ip().is_unspecified())
+        })
+        .map(|r| Planned {
+            addr: r.addr(),
+            device: r.interface().filter(|_| device_target).map(str::to_owned),
+            dual_stack: options.dual_stack && r.addr().is_ipv6() && r.addr().ip().is_unspecified(),
+        })
+        .collect()
+}
+
+/// One socket, through step 7 of [`Resolved::listen_with`]'s list.
+fn open(
+    addr: &SocketAddr,
+    planned: &Planned,
+    options: &ListenOptions,
+    transport: Transport,
+    warnings: &mut Vec<Warning>,
+) -> std::result::Result<(Socket, SocketAddr), Failure> {
+    let addr = *addr;
+    let socket = socket::new_socket(addr, transport)?;
+    if transport == Transport::Tcp {
+        socket::set_reuse_address(&socket)?;
+    }
+    if addr.is_ipv6() {
+        socket::set_only_v6(&socket, !planned.dual_stack)?;
+    }
+    if options.reuse_port {
+        socket::set_reuse_port(&socket)?;
+    }
+    if let Some(device) = &planned.device {
+        socket::bind_device(&socket, device)?;
+    }
+    if options.freebind == FreeBind::Always {
+        socket::set_freebind(&socket, addr)?;
+    }
+    if options.nonblocking {
+        step(socket.set_nonblocking(true), Phase::SetOption("O_NONBLOCK"))?;
+    }
+    match socket::bind(&socket, addr) {
+        Ok(()) => {}
+        Err(failure)
+            if failure.kind() == std::io::ErrorKind::AddrNotAvailable
+                && options.freebind == FreeBind::OnAddrNotAvailable =>
+        {
+            if socket::set_freebind(&socket, addr).is_err() {
+                return Err(failure);
+            }
+            socket::bind(&socket, addr)?;
+            warnings.push(Warning::FreeBind { addr });
+        }
+        Err(failure) => return Err(failure),
+    }
+    if transport == Transport::Tcp {
+        let backlog = i32::try_from(options.backlog).unwrap_or(i32::MAX);
+        step(socket.listen(backlog), Phase::Listen)?;
+    }
+    let local = if addr.port() == 0 {
+        step(socket.local_addr(), Phase::Bind)?
+            .as_socket()
+            .unwrap_or(addr)
+    } else {
+        addr
+    };
+    Ok((socket, local))
+}
