@@ -341,7 +341,7 @@ pub enum Error {
         /// Where it failed.
         phase: Phase,
         /// The process that holds the port, when the OS lets us see it.
-        holder: Option<PortHolder>,
+        holder: Option<Box<PortHolder>>,
         /// The OS error.
         #[source]
         source: io::Error,
@@ -789,7 +789,11 @@ fn zone_required_message(addr: &Ipv6Addr, port: u16, candidates: &[String]) -> S
     }
 }
 
-fn addr_in_use_message(addr: &SocketAddr, phase: &Phase, holder: &Option<PortHolder>) -> String {
+fn addr_in_use_message(
+    addr: &SocketAddr,
+    phase: &Phase,
+    holder: &Option<Box<PortHolder>>,
+) -> String {
     let mut msg = format!("{addr} is already in use (EADDRINUSE at {phase})");
     match holder {
         Some(holder) => {

@@ -201,7 +201,9 @@ pub(crate) fn classify(
             addr,
             phase,
             holder: match phase {
-                Phase::Bind => sys::port_holder(addr.port(), transport == Transport::Tcp),
+                Phase::Bind => {
+                    sys::port_holder(addr.port(), transport == Transport::Tcp).map(Box::new)
+                }
                 _ => None,
             },
             source,
