@@ -34,6 +34,7 @@
 //! every rule.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod client;
 mod error;
 mod interfaces;
 mod listen;
@@ -46,6 +47,7 @@ mod sys;
 mod target;
 mod warning;
 
+pub use crate::client::Connector;
 pub use crate::error::{Error, ErrorKind, ParseError, ParseErrorKind, Phase, PortHolder, Result};
 pub use crate::interfaces::{Interface, InterfaceAddr, Interfaces, PortPrivilege, Scope};
 pub use crate::listen::{Bound, FreeBind, ListenOptions, Listeners, UdpSockets};

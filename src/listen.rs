@@ -223,6 +223,26 @@ impl<S> Bound<S> {
     }
 }
 
+#[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+impl Listeners {
+    /// The listeners as `tokio::net::TcpListener`s (feature `tokio`), each set nonblocking
+    /// first, as tokio requires. Call it inside a runtime.
+    ///
+    /// # Errors
+    ///
+    /// An `io::Error` from setting O_NONBLOCK or registering with the runtime.
+    pub fn into_tokio(self) -> std::io::Result<Vec<tokio::net::TcpListener>> {
+        self.sockets
+            .into_iter()
+            .map(|listener| {
+                listener.set_nonblocking(true)?;
+                tokio::net::TcpListener::from_std(listener)
+            })
+            .collect()
+    }
+}
+
 impl<S> IntoIterator for Bound<S> {
     type Item = S;
     type IntoIter = std::vec::IntoIter<S>;
@@ -473,7 +493,7 @@ fn open(
         socket::set_freebind(&socket, addr)?;
     }
     if options.nonblocking {
-        step(socket.set_nonblocking(true), Phase::SetOption("O_NONBLOCK"))?;
+        socket::set_nonblocking(&socket)?;
     }
     match socket::bind(&socket, addr) {
         Ok(()) => {}

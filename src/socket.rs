@@ -80,6 +80,11 @@ pub(crate) fn set_only_v6(socket: &Socket, only_v6: bool) -> Result<(), Failure>
     step(socket.set_only_v6(only_v6), Phase::SetOption("IPV6_V6ONLY"))
 }
 
+/// O_NONBLOCK, as event loops (and tokio's `from_std`) require.
+pub(crate) fn set_nonblocking(socket: &Socket) -> Result<(), Failure> {
+    step(socket.set_nonblocking(true), Phase::SetOption("O_NONBLOCK"))
+}
+
 /// `bind()`.
 pub(crate) fn bind(socket: &Socket, addr: SocketAddr) -> Result<(), Failure> {
     step(socket.bind(&SockAddr::from(addr)), Phase::Bind)

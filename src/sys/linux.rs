@@ -3,8 +3,9 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
-use crate::error::PortHolder;
+use crate::error::{Phase, PortHolder};
 use crate::interfaces::PortPrivilege;
+use crate::socket::Failure;
 
 /// IFF_UP from <linux/if.h>.
 const IFF_UP: u32 = 0x1;
@@ -160,6 +161,20 @@ fn parse_proc_ip(hex: &str, v6: bool) -> Option<IpAddr> {
         chunk.copy_from_slice(&word.to_ne_bytes());
     }
     Some(IpAddr::V6(Ipv6Addr::from(bytes)))
+}
+
+/// IP_BIND_ADDRESS_NO_PORT: a bind with port 0 reserves no port; connect picks one for the
+/// 4-tuple, so many clients pinned to one source address share the ephemeral range.
+pub(crate) fn set_bind_address_no_port(socket: &socket2::Socket) -> Result<(), Failure> {
+    nix::sys::socket::setsockopt(
+        socket,
+        nix::sys::socket::sockopt::IpBindAddressNoPort,
+        &true,
+    )
+    .map_err(|errno| Failure {
+        source: std::io::Error::from(errno),
+        phase: Phase::SetOption("IP_BIND_ADDRESS_NO_PORT"),
+    })
 }
 
 /// `net.ipv4.ip_unprivileged_port_start`, read when explaining an EACCES.

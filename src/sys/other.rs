@@ -18,6 +18,13 @@ pub(crate) const EINVAL: i32 = 10022;
 #[cfg(not(windows))]
 pub(crate) const EINVAL: i32 = 22;
 
+/// IP_BIND_ADDRESS_NO_PORT is Linux-only; elsewhere a port-0 bind reserves a port, as usual.
+pub(crate) fn set_bind_address_no_port(
+    _socket: &socket2::Socket,
+) -> Result<(), crate::socket::Failure> {
+    Ok(())
+}
+
 /// Unknown: no /proc to read; the error says how to look.
 pub(crate) fn port_holder(_port: u16, _tcp: bool) -> Option<PortHolder> {
     None
