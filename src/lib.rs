@@ -33,6 +33,7 @@
 //! names the byte offset and, where one exists, what you probably meant. docs/grammar.md lists
 //! every rule.
 #![cfg_attr(docsrs, feature(doc_cfg))]
+#![cfg_attr(doctest, doc = include_str!("../README.md"))]
 
 mod client;
 mod error;
