@@ -484,6 +484,45 @@ pub enum Error {
         option: &'static str,
     },
 
+    /// A resolved target breaks a [`BindPolicy`](crate::BindPolicy) rule.
+    #[error("policy violation ({rule}): {fix}")]
+    PolicyViolation {
+        /// The rule.
+        rule: crate::policy::PolicyRule,
+        /// The target, as written.
+        target: String,
+        /// The offending address, for address rules.
+        addr: Option<SocketAddr>,
+        /// What is wrong and the smallest change that complies.
+        fix: String,
+    },
+
+    /// Two targets of a [`ListenConfig`](crate::ListenConfig) would collide.
+    #[error("overlapping listen targets: {overlap}")]
+    Overlap {
+        /// The pair.
+        overlap: Box<crate::config::Overlap>,
+    },
+
+    /// The environment variable is not set.
+    #[error("environment variable {var} is not set")]
+    EnvNotSet {
+        /// The variable.
+        var: String,
+    },
+
+    /// The environment variable holds no valid bind target.
+    #[error("environment variable {var}={value:?} is not a valid bind target")]
+    EnvInvalid {
+        /// The variable.
+        var: String,
+        /// Its value (lossy where it is not Unicode).
+        value: String,
+        /// The parse error; `None` when the value is not Unicode.
+        #[source]
+        source: Option<Box<ParseError>>,
+    },
+
     /// Any other OS error, with the phase and address.
     #[error("{phase} failed for {addr}")]
     Io {
@@ -578,6 +617,14 @@ pub enum ErrorKind {
     HostUnreachable,
     /// The platform lacks an option.
     Unsupported,
+    /// A policy rule is broken.
+    PolicyViolation,
+    /// Two listen targets collide.
+    Overlap,
+    /// An environment variable is unset.
+    EnvNotSet,
+    /// An environment variable holds no valid target.
+    EnvInvalid,
     /// Any other OS error.
     Io,
 }
@@ -605,6 +652,10 @@ impl ErrorKind {
             ErrorKind::NetworkUnreachable => "network_unreachable",
             ErrorKind::HostUnreachable => "host_unreachable",
             ErrorKind::Unsupported => "unsupported",
+            ErrorKind::PolicyViolation => "policy_violation",
+            ErrorKind::Overlap => "overlap",
+            ErrorKind::EnvNotSet => "env_not_set",
+            ErrorKind::EnvInvalid => "env_invalid",
             ErrorKind::Io => "io",
         }
     }
@@ -612,9 +663,13 @@ impl ErrorKind {
     /// The matching `std::io::ErrorKind`.
     pub const fn io_kind(self) -> io::ErrorKind {
         match self {
-            ErrorKind::Parse | ErrorKind::FamilyMismatch | ErrorKind::NotListenable => {
-                io::ErrorKind::InvalidInput
-            }
+            ErrorKind::Parse
+            | ErrorKind::FamilyMismatch
+            | ErrorKind::NotListenable
+            | ErrorKind::Overlap
+            | ErrorKind::EnvInvalid => io::ErrorKind::InvalidInput,
+            ErrorKind::PolicyViolation => io::ErrorKind::PermissionDenied,
+            ErrorKind::EnvNotSet => io::ErrorKind::NotFound,
             ErrorKind::AddrNotAvailable | ErrorKind::TimeWait => io::ErrorKind::AddrNotAvailable,
             ErrorKind::InterfaceNotFound | ErrorKind::NoAddress => io::ErrorKind::NotFound,
             ErrorKind::ZoneRequired => io::ErrorKind::InvalidInput,
@@ -663,6 +718,10 @@ impl Error {
             Error::NetworkUnreachable { .. } => ErrorKind::NetworkUnreachable,
             Error::HostUnreachable { .. } => ErrorKind::HostUnreachable,
             Error::Unsupported { .. } => ErrorKind::Unsupported,
+            Error::PolicyViolation { .. } => ErrorKind::PolicyViolation,
+            Error::Overlap { .. } => ErrorKind::Overlap,
+            Error::EnvNotSet { .. } => ErrorKind::EnvNotSet,
+            Error::EnvInvalid { .. } => ErrorKind::EnvInvalid,
             Error::Io { .. } => ErrorKind::Io,
         }
     }

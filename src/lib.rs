@@ -36,10 +36,12 @@
 #![cfg_attr(doctest, doc = include_str!("../README.md"))]
 
 mod client;
+mod config;
 mod error;
 mod interfaces;
 mod listen;
 mod parse;
+mod policy;
 mod resolve;
 #[cfg(feature = "serde")]
 mod serde;
@@ -49,9 +51,11 @@ mod target;
 mod warning;
 
 pub use crate::client::Connector;
+pub use crate::config::{ListenConfig, Overlap};
 pub use crate::error::{Error, ErrorKind, ParseError, ParseErrorKind, Phase, PortHolder, Result};
 pub use crate::interfaces::{Interface, InterfaceAddr, Interfaces, PortPrivilege, Scope};
 pub use crate::listen::{Bound, FreeBind, ListenOptions, Listeners, UdpSockets};
+pub use crate::policy::{BindPolicy, Cidr, CidrError, PolicyRule, ScopeError};
 pub use crate::resolve::{Exposure, Network, Reach, Reachable, Resolved, ResolvedAddr};
 pub use crate::target::{
     BindTarget, Family, InterfaceName, LocalAddress, LocalInterface, PortRange, Zone,

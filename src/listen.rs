@@ -29,6 +29,8 @@ const SHARED_PORT_ATTEMPTS: u32 = 8;
 /// assert_eq!(options.get_backlog(), 4096);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default, deny_unknown_fields))]
 pub struct ListenOptions {
     backlog: u32,
     nonblocking: bool,
@@ -141,6 +143,8 @@ impl ListenOptions {
 
 /// When to set IP_FREEBIND / IPV6_FREEBIND (Linux only).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 #[non_exhaustive]
 pub enum FreeBind {
     /// Never: an address that is not assigned fails with `addr_not_available`.

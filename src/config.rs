@@ -1,0 +1,292 @@
+//! An application's listen section: several targets, a policy and the options, linted and
+//! checked as a whole before anything binds. Also: targets from environment variables.
+
+use std::fmt;
+
+use crate::error::{Error, Result};
+use crate::interfaces::Interfaces;
+use crate::listen::{ListenOptions, Listeners};
+use crate::policy::BindPolicy;
+use crate::target::{BindTarget, Family, LocalInterface};
+
+/// An application's listen section.
+///
+/// With the `serde` feature it deserializes from a config file; unknown keys are errors:
+///
+/// ```toml
+/// listen = ["127.0.0.1:8080", "[::1]:8080"]
+///
+/// [policy]
+/// allow_wildcard = false
+/// scopes = ["loopback", "private"]
+///
+/// [options]
+/// backlog = 512
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+pub struct ListenConfig {
+    /// The targets, each bound on its own.
+    pub listen: Vec<BindTarget>,
+    /// What they may expose (default: everything).
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub policy: BindPolicy,
+    /// The options for every target.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub options: ListenOptions,
+}
+
+/// Two targets of one [`ListenConfig`] that would collide, found before any bind.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Overlap {
+    /// The same target twice.
+    Duplicate(BindTarget),
+    /// Two wildcards that cover one family on one port, e.g. `0.0.0.0:P` with `*:P`.
+    WildcardTwice(BindTarget, BindTarget),
+    /// A specific address (or interface, or loopback) with a wildcard of its family on the
+    /// same port: Linux refuses the second listener with EADDRINUSE.
+    SpecificWithWildcard {
+        /// The specific target.
+        specific: BindTarget,
+        /// The wildcard.
+        wildcard: BindTarget,
+    },
+    /// With `dual_stack`, `[::]:P` also covers IPv4, so an IPv4 target on P collides.
+    DualStack {
+        /// The IPv6 wildcard.
+        dual: BindTarget,
+        /// The IPv4 target.
+        ipv4: BindTarget,
+    },
+    /// `localhost:P` with `127.0.0.1:P` or `[::1]:P`.
+    LoopbackTwice(BindTarget, BindTarget),
+}
+
+impl fmt::Display for Overlap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Overlap::Duplicate(t) => write!(f, "{t} is listed twice; remove one"),
+            Overlap::WildcardTwice(a, b) => write!(
+                f,
+                "{a} and {b} both cover every address of one family on port {}; keep {}",
+                a.port(),
+                if a.family() == Some(Family::Both) {
+                    a
+                } else {
+                    b
+                }
+            ),
+            Overlap::SpecificWithWildcard { specific, wildcard } => write!(
+                f,
+                "{specific} overlaps {wildcard}: the wildcard already accepts on that address, \
+                 and Linux refuses the second listener with EADDRINUSE; keep one"
+            ),
+            Overlap::DualStack { dual, ipv4 } => write!(
+                f,
+                "{ipv4} overlaps {dual}: with dual_stack, {dual} also accepts IPv4; drop {ipv4} \
+                 or turn dual_stack off"
+            ),
+            Overlap::LoopbackTwice(a, b) => write!(
+                f,
+                "{a} and {b} overlap: localhost already covers 127.0.0.1 and ::1; keep one"
+            ),
+        }
+    }
+}
+
+impl ListenConfig {
+    /// A config of `targets` with the permissive policy and default options.
+    pub fn new(targets: impl IntoIterator<Item = BindTarget>) -> Self {
+        ListenConfig {
+            listen: targets.into_iter().collect(),
+            ..ListenConfig::default()
+        }
+    }
+
+    /// Every pair of targets that would collide on bind. Port 0 never collides: each target
+    /// gets its own port. Interface-name targets are compared by name only (their addresses
+    /// are known after resolve).
+    pub fn lint(&self) -> Vec<Overlap> {
+        let mut found = Vec::new();
+        for (i, a) in self.listen.iter().enumerate() {
+            for b in self.listen.iter().skip(i + 1) {
+                if let Some(overlap) = overlap(a, b, self.options.is_dual_stack()) {
+                    found.push(overlap);
+                }
+            }
+        }
+        found
+    }
+
+    /// Lints, resolves (one enumeration for all targets), checks the policy, then binds, in
+    /// that order. All or nothing: on any error every listener already bound is closed.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Overlap`] for the first lint finding, [`Error::PolicyViolation`], and any error
+    /// of [`BindTarget::resolve_with`] and [`Resolved::listen_with`](crate::Resolved::listen_with).
+    pub fn listen(&self) -> Result<Vec<Listeners>> {
+        if let Some(overlap) = self.lint().into_iter().next() {
+            return Err(Error::Overlap {
+                overlap: Box::new(overlap),
+            });
+        }
+        let interfaces = Interfaces::current()?;
+        let resolved = self
+            .listen
+            .iter()
+            .map(|t| t.resolve_with(&interfaces))
+            .collect::<Result<Vec<_>>>()?;
+        for r in &resolved {
+            self.policy.check(r)?;
+        }
+        resolved
+            .iter()
+            .map(|r| r.listen_with(&self.options))
+            .collect()
+    }
+}
+
+fn overlap(a: &BindTarget, b: &BindTarget, dual_stack: bool) -> Option<Overlap> {
+    use BindTarget::{Any, Loopback, Port, SpecificInterface};
+    if a == b {
+        return Some(Overlap::Duplicate(a.clone()));
+    }
+    if a.port() != b.port() || a.port() == 0 || a.is_port_only() || b.is_port_only() {
+        return None;
+    }
+    // Which families each covers; None for an interface name (either).
+    let covers = |t: &BindTarget, v6: bool| match t.family() {
+        Some(Family::Both) | None => true,
+        Some(Family::Ipv4) => !v6,
+        Some(Family::Ipv6) => v6,
+    };
+    let shares = |x: &BindTarget, y: &BindTarget| {
+        (covers(x, false) && covers(y, false)) || (covers(x, true) && covers(y, true))
+    };
+    let dual_v6 = |t: &BindTarget| {
+        dual_stack
+            && matches!(
+                t,
+                Any {
+                    family: Family::Ipv6 | Family::Both,
+                    ..
+                }
+            )
+    };
+    match (a, b) {
+        (Any { .. }, Any { .. }) if shares(a, b) => {
+            Some(Overlap::WildcardTwice(a.clone(), b.clone()))
+        }
+        (Any { .. }, Any { .. }) if dual_v6(a) || dual_v6(b) => Some(dual(a, b)),
+        (Any { .. }, Loopback { .. } | SpecificInterface { .. }) if shares(a, b) => {
+            Some(Overlap::SpecificWithWildcard {
+                specific: b.clone(),
+                wildcard: a.clone(),
+            })
+        }
+        (Loopback { .. } | SpecificInterface { .. }, Any { .. }) if shares(a, b) => {
+            Some(Overlap::SpecificWithWildcard {
+                specific: a.clone(),
+                wildcard: b.clone(),
+            })
+        }
+        (Any { .. }, _) | (_, Any { .. })
+            if (dual_v6(a) && covers(b, false)) || (dual_v6(b) && covers(a, false)) =>
+        {
+            Some(dual(a, b))
+        }
+        (Loopback { .. }, Loopback { .. }) if shares(a, b) => {
+            Some(Overlap::LoopbackTwice(a.clone(), b.clone()))
+        }
+        (
+            SpecificInterface {
+                interface: LocalInterface::Name(x),
+                ..
+            },
+            SpecificInterface {
+                interface: LocalInterface::Name(y),
+                ..
+            },
+        ) if x == y => Some(Overlap::Duplicate(a.clone())),
+        (Port(_), _) | (_, Port(_)) => None,
+        _ => None,
+    }
+}
+
+fn dual(a: &BindTarget, b: &BindTarget) -> Overlap {
+    let a_is_dual = matches!(
+        a,
+        BindTarget::Any {
+            family: Family::Ipv6 | Family::Both,
+            ..
+        }
+    );
+    let (dual, ipv4) = if a_is_dual { (a, b) } else { (b, a) };
+    Overlap::DualStack {
+        dual: dual.clone(),
+        ipv4: ipv4.clone(),
+    }
+}
+
+impl BindTarget {
+    /// Parses the environment variable `var`, e.g. `APP_BIND=127.0.0.1:8080`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::EnvNotSet`] when it is unset (so a caller can fall back to a default), and
+    /// [`Error::EnvInvalid`], naming the variable and its value, when it does not parse or is
+    /// not Unicode.
+    ///
+    /// ```
+    /// use bindpolicy::{BindTarget, ErrorKind};
+    ///
+    /// let target = BindTarget::from_env("APP_BIND_NEVER_SET").or_else(|err| match err.kind() {
+    ///     ErrorKind::EnvNotSet => Ok(BindTarget::loopback(8080)),
+    ///     _ => Err(err),
+    /// })?;
+    /// assert_eq!(target.to_string(), "localhost:8080");
+    /// # Ok::<(), bindpolicy::Error>(())
+    /// ```
+    pub fn from_env(var: &str) -> Result<BindTarget> {
+        let value = env_value(var)?;
+        value.parse().map_err(|source| Error::EnvInvalid {
+            var: var.to_owned(),
+            value,
+            source: Some(Box::new(source)),
+        })
+    }
+
+    /// `*:$PORT` from a variable that holds only a port, as Heroku, Cloud Run, Fly.io and
+    /// Render hand one out: every interface, both families.
+    ///
+    /// # Errors
+    ///
+    /// As [`BindTarget::from_env`]; the value must be a port (0-65535, no sign or leading zero).
+    pub fn from_port_env(var: &str) -> Result<BindTarget> {
+        let value = env_value(var)?;
+        format!(":{value}")
+            .parse::<BindTarget>()
+            .map_err(|source| Error::EnvInvalid {
+                var: var.to_owned(),
+                value,
+                source: Some(Box::new(source)),
+            })
+    }
+}
+
+fn env_value(var: &str) -> Result<String> {
+    match std::env::var(var) {
+        Ok(value) => Ok(value),
+        Err(std::env::VarError::NotPresent) => Err(Error::EnvNotSet {
+            var: var.to_owned(),
+        }),
+        Err(std::env::VarError::NotUnicode(raw)) => Err(Error::EnvInvalid {
+            var: var.to_owned(),
+            value: raw.to_string_lossy().into_owned(),
+            source: None,
+        }),
+    }
+}
