@@ -33,6 +33,17 @@
 //! names the byte offset and, where one exists, what you probably meant. docs/grammar.md lists
 //! every rule.
 #![cfg_attr(docsrs, feature(doc_cfg))]
+// A crate at every server's start-up must not panic on a config value: no unwrap, no indexing.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::unreachable,
+    clippy::todo,
+    clippy::unimplemented,
+    clippy::string_slice
+)]
 #![cfg_attr(doctest, doc = include_str!("../README.md"))]
 
 mod client;

@@ -73,10 +73,10 @@ fn parse_target(input: &str) -> Result<BindTarget, ParseError> {
     if input.starts_with('[') {
         return parse_bracketed(input).map_err(err);
     }
-    match input.find(':') {
+    match input.split_once(':') {
         None => Err(err(missing_port(input))),
-        Some(colon) => {
-            let (host, port_text) = (&input[..colon], &input[colon + 1..]);
+        Some((host, port_text)) => {
+            let colon = host.len();
             if let Some(second) = port_text.find(':') {
                 return Err(extra_colon(input, colon + 1 + second));
             }
@@ -173,11 +173,11 @@ fn split_zone(text: &str) -> (&str, Option<&str>) {
 
 /// `[IPV6%ZONE]:PORT`.
 fn parse_bracketed(input: &str) -> Result<BindTarget, Partial> {
-    let close = input
-        .find(']')
+    let (inner, after) = input
+        .strip_prefix('[')
+        .and_then(|rest| rest.split_once(']'))
         .ok_or((input.len(), ParseErrorKind::MissingBracket))?;
-    let inner = &input[1..close];
-    let after = &input[close + 1..];
+    let close = 1 + inner.len();
     if inner.is_empty() {
         return Err((1, ParseErrorKind::EmptyBrackets));
     }

@@ -277,11 +277,18 @@ impl BindPolicy {
         resolved: &Resolved,
     ) -> Error {
         let port = target.port();
-        let allowed: Vec<String> = resolved
+        let complying: Vec<&Reachable> = resolved
             .exposure()
             .reachable()
             .iter()
             .filter(|r| self.broken_rule(r).is_none())
+            .collect();
+        // A listener that reached networks should keep reaching one: offer loopback only
+        // when no network address complies.
+        let networked = complying.iter().any(|r| r.scope() != Scope::Loopback);
+        let allowed: Vec<String> = complying
+            .into_iter()
+            .filter(|r| !networked || r.scope() != Scope::Loopback)
             .map(|r| {
                 let listen = match BindTarget::ip(r.ip(), port) {
                     Ok(t) => t.to_string(),

@@ -187,6 +187,7 @@ pub(crate) fn unprivileged_port_start() -> Option<u16> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
