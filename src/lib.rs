@@ -1,19 +1,35 @@
 //! Bind sockets without surprises.
 //!
-//! A bind address is a one-line config value that means something else in every tool. This
-//! crate gives it one strict grammar ([`BindTarget`]), checks it against the machine's
-//! interfaces before any `bind()`, and explains every failure with the fix.
+//! A bind address is a one-line config value that means something else in every tool: `*` is
+//! IPv4-only in nginx but `0.0.0.0` is dual-stack in Go, and `localhost` is `::1` on one box and
+//! `127.0.0.1` on the next. This crate gives it one strict grammar ([`BindTarget`]), checks it
+//! against the machine's interfaces before any `bind()` ([`BindTarget::resolve`]), says who can
+//! reach the listener ([`Exposure`]), and explains every failure with the fix ([`Error`]).
 //!
 //! ```
-//! use bindpolicy::BindTarget;
+//! use bindpolicy::{BindTarget, ErrorKind};
 //!
-//! let target: BindTarget = "localhost:8080".parse()?;
-//! assert!(target.is_loopback());
-//! assert_eq!(target.to_string(), "localhost:8080");
-//!
+//! // Parse strictly; a bare port is ambiguous, so it is refused with a did-you-mean.
+//! let target: BindTarget = "localhost:0".parse()?;
 //! let err = "8080".parse::<BindTarget>().unwrap_err();
 //! assert!(err.to_string().contains("did you mean \":8080\" (all interfaces)"));
-//! # Ok::<(), bindpolicy::ParseError>(())
+//!
+//! // Resolve and listen: 127.0.0.1 and ::1 (where the machine has it), on one port.
+//! let listeners = target.listen()?;
+//! assert!(listeners.exposure().is_this_machine_only());
+//! for url in listeners.exposure().urls("http") {
+//!     println!("listening on {url}");
+//! }
+//!
+//! // Connect to it from a pinned source port range, as a firewall may require.
+//! let source: BindTarget = "port:40000-40100".parse()?;
+//! let stream = source.connect(listeners.local_addrs()[0])?;
+//! assert!(source.ports().contains(stream.local_addr()?.port()));
+//!
+//! // An address this machine does not have fails before bind(), naming the ones it has.
+//! let err = "192.0.2.254:5000".parse::<BindTarget>()?.resolve().unwrap_err();
+//! assert_eq!(err.kind(), ErrorKind::AddrNotAvailable);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! # The grammar
@@ -32,6 +48,32 @@
 //! Keywords are ASCII case-insensitive. Everything else is rejected with a [`ParseError`] that
 //! names the byte offset and, where one exists, what you probably meant. docs/grammar.md lists
 //! every rule.
+//!
+//! # Organization
+//!
+//! - [`BindTarget`] and its parts ([`Family`], [`LocalInterface`], [`LocalAddress`], [`Zone`],
+//!   [`InterfaceName`], [`PortRange`]): what to bind, and the grammar.
+//! - [`Interfaces`]: a snapshot of the machine's interfaces; [`BindTarget::resolve_with`] is
+//!   pure over it, so tests and callers can supply their own.
+//! - [`Resolved`]: the addresses to bind, their [`Exposure`] and [`Warning`]s.
+//! - [`Resolved::listen_with`] and [`ListenOptions`]: TCP [`Listeners`] and [`UdpSockets`].
+//! - [`Connector`]: a client bound to a source address, port or port range before connect.
+//! - [`BindPolicy`] and [`ListenConfig`]: what a service may expose, checked before it binds.
+//! - [`Error`], [`ErrorKind`] and [`ParseError`]: errors that carry the data and the fix.
+//!
+//! # Features
+//!
+//! - `serde`: targets, port ranges, policies and listen sections (de)serialize, targets as
+//!   their canonical strings.
+//! - `tokio`: [`Connector::connect_tokio`] and [`Listeners::into_tokio`].
+//! - `cli`: the `bindpolicy` command-line tool (docs/cli.md).
+//!
+//! # Platform support
+//!
+//! Linux is tested in CI, including real network namespaces and nftables. macOS and Windows
+//! build the same code; Linux-only options (SO_BINDTODEVICE, IP_FREEBIND) return
+//! [`ErrorKind::Unsupported`] elsewhere. Windows listeners never set SO_REUSEADDR; see
+//! docs/platforms.md for every difference and what is untested where.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 // A crate at every server's start-up must not panic on a config value: no unwrap, no indexing.
 #![deny(
