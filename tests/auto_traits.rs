@@ -1,0 +1,42 @@
+//! Every public type is `Send + Sync`, checked at compile time: a type that loses either (say, by
+//! holding an `Rc` or a `Cell`) stops this file from compiling. Add each new public type here.
+
+use bindpolicy::{
+    BindTarget, Error, ErrorKind, Family, InterfaceName, LocalAddress, LocalInterface, ParseError,
+    ParseErrorKind, Phase, PortHolder, PortRange, Zone,
+};
+
+/// Compiles only if `T` is `Send + Sync`.
+const fn assert_send_sync<T: Send + Sync>() {}
+
+/// The list of public types. Evaluated at compile time, and called by the test below so that it
+/// also shows up in a test run.
+const fn all_public_types_are_send_and_sync() {
+    assert_send_sync::<BindTarget>();
+    assert_send_sync::<Family>();
+    assert_send_sync::<LocalInterface>();
+    assert_send_sync::<LocalAddress>();
+    assert_send_sync::<Zone>();
+    assert_send_sync::<InterfaceName>();
+    assert_send_sync::<PortRange>();
+    assert_send_sync::<ParseError>();
+    assert_send_sync::<ParseErrorKind>();
+    assert_send_sync::<Error>();
+    assert_send_sync::<ErrorKind>();
+    assert_send_sync::<Phase>();
+    assert_send_sync::<PortHolder>();
+    // The crate's Result, as it crosses threads in `JoinHandle<bindpolicy::Result<_>>`.
+    assert_send_sync::<bindpolicy::Result<BindTarget>>();
+}
+
+const _: () = all_public_types_are_send_and_sync();
+
+#[test]
+fn public_types_are_send_and_sync() {
+    all_public_types_are_send_and_sync();
+    // Errors also need 'static to be boxed into io::Error or anyhow::Error.
+    fn boxable<E: std::error::Error + Send + Sync + 'static>(_: &E) {}
+    let err = "8080".parse::<BindTarget>().unwrap_err();
+    boxable(&err);
+    boxable(&Error::from(err));
+}

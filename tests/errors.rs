@@ -1,0 +1,277 @@
+//! `Error`: each variant's stable `ErrorKind` and its snake_case name, the `io::ErrorKind` it
+//! becomes through `From<Error> for io::Error`, and getting the `Error` back by downcasting.
+
+use std::error::Error as _;
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use bindpolicy::{BindTarget, Error, ErrorKind, Family, Phase, PortHolder, PortRange};
+
+fn sa(text: &str) -> SocketAddr {
+    text.parse().expect("test socket address")
+}
+
+fn ip(text: &str) -> IpAddr {
+    text.parse().expect("test address")
+}
+
+fn os(kind: io::ErrorKind) -> io::Error {
+    io::Error::new(kind, "the OS said no")
+}
+
+fn parse_error() -> bindpolicy::ParseError {
+    "8080".parse::<BindTarget>().unwrap_err()
+}
+
+/// One value of every variant, with the kind, name and io::ErrorKind it must have.
+#[rustfmt::skip]
+fn every_variant() -> Vec<(Error, ErrorKind, &'static str, io::ErrorKind)> {
+    use io::ErrorKind as Io;
+    let remote = sa("192.0.2.1:443");
+    let local = sa("192.0.2.7:40000");
+    vec![
+        (Error::Parse(parse_error()), ErrorKind::Parse, "parse", Io::InvalidInput),
+        (
+            Error::Interfaces { source: os(Io::Other) },
+            ErrorKind::Interfaces,
+            "interfaces",
+            Io::Other,
+        ),
+        (
+            Error::AddrNotLocal { addr: ip("192.0.2.9"), port: 80, local: vec![(ip("10.0.0.2"), "eth0".into())] },
+            ErrorKind::AddrNotAvailable,
+            "addr_not_available",
+            Io::AddrNotAvailable,
+        ),
+        (
+            Error::ZoneMismatch { addr: "fe80::1".parse().unwrap(), zone: "eth1".into(), carriers: vec!["eth0".into()] },
+            ErrorKind::AddrNotAvailable,
+            "addr_not_available",
+            Io::AddrNotAvailable,
+        ),
+        (
+            Error::AddrNotAvailable { addr: local, phase: Phase::Bind, source: os(Io::AddrNotAvailable) },
+            ErrorKind::AddrNotAvailable,
+            "addr_not_available",
+            Io::AddrNotAvailable,
+        ),
+        (
+            Error::InterfaceNotFound { name: "eht0".into(), known: vec!["eth0".into()], source: None },
+            ErrorKind::InterfaceNotFound,
+            "interface_not_found",
+            Io::NotFound,
+        ),
+        (
+            Error::NoAddress { interface: "eth0".into(), family: Family::Ipv6, state: "down".into() },
+            ErrorKind::NoAddress,
+            "no_address",
+            Io::NotFound,
+        ),
+        (
+            Error::ZoneRequired { addr: "fe80::1".parse().unwrap(), port: 80, candidates: vec![], source: None },
+            ErrorKind::ZoneRequired,
+            "zone_required",
+            Io::InvalidInput,
+        ),
+        (
+            Error::FamilyUnsupported { family: Family::Ipv6, reason: "no IPv6".into(), source: None },
+            ErrorKind::FamilyUnsupported,
+            "family_unsupported",
+            Io::Unsupported,
+        ),
+        (
+            Error::FamilyMismatch { local: ip("::1"), remote },
+            ErrorKind::FamilyMismatch,
+            "family_mismatch",
+            Io::InvalidInput,
+        ),
+        (
+            Error::NotListenable { target: "port:40000".parse().unwrap() },
+            ErrorKind::NotListenable,
+            "not_listenable",
+            Io::InvalidInput,
+        ),
+        (
+            Error::AddrInUse {
+                addr: sa("0.0.0.0:80"),
+                phase: Phase::Bind,
+                holder: Some(PortHolder { pid: 1, command: "nginx".into(), local: sa("[::]:80") }),
+                source: os(Io::AddrInUse),
+            },
+            ErrorKind::AddrInUse,
+            "addr_in_use",
+            Io::AddrInUse,
+        ),
+        (
+            Error::PermissionDenied { addr: sa("0.0.0.0:80"), phase: Phase::Bind, unprivileged_port_start: Some(1024), source: os(Io::PermissionDenied) },
+            ErrorKind::PermissionDenied,
+            "permission_denied",
+            Io::PermissionDenied,
+        ),
+        (
+            Error::TimeWait { local, remote, source: os(Io::AddrNotAvailable) },
+            ErrorKind::TimeWait,
+            "time_wait",
+            Io::AddrNotAvailable,
+        ),
+        (
+            Error::PortRangeExhausted {
+                range: PortRange::new(40000, 40001).unwrap(),
+                attempts: 2,
+                last: Box::new(Error::TimeWait { local, remote, source: os(Io::AddrNotAvailable) }),
+            },
+            ErrorKind::PortRangeExhausted,
+            "port_range_exhausted",
+            Io::AddrInUse,
+        ),
+        (
+            Error::SelfConnect { local: sa("127.0.0.1:5000"), remote: sa("127.0.0.1:5000") },
+            ErrorKind::SelfConnect,
+            "self_connect",
+            Io::AddrInUse,
+        ),
+        (
+            Error::ConnectionRefused { local: None, remote, source: os(Io::ConnectionRefused) },
+            ErrorKind::ConnectionRefused,
+            "connection_refused",
+            Io::ConnectionRefused,
+        ),
+        (
+            Error::TimedOut { local: Some(local), remote, timeout: Some(Duration::from_secs(3)), source: os(Io::TimedOut) },
+            ErrorKind::TimedOut,
+            "timed_out",
+            Io::TimedOut,
+        ),
+        (
+            Error::NetworkUnreachable { local: None, remote, source: os(Io::NetworkUnreachable) },
+            ErrorKind::NetworkUnreachable,
+            "network_unreachable",
+            Io::NetworkUnreachable,
+        ),
+        (
+            Error::HostUnreachable { local: None, remote, source: os(Io::HostUnreachable) },
+            ErrorKind::HostUnreachable,
+            "host_unreachable",
+            Io::HostUnreachable,
+        ),
+        (
+            Error::Unsupported { option: "SO_BINDTODEVICE" },
+            ErrorKind::Unsupported,
+            "unsupported",
+            Io::Unsupported,
+        ),
+        (
+            Error::Io { addr: local, phase: Phase::Listen, source: os(Io::Other) },
+            ErrorKind::Io,
+            "io",
+            Io::Other,
+        ),
+    ]
+}
+
+#[test]
+fn every_variant_has_its_kind_and_stable_name() {
+    for (err, kind, name, _) in every_variant() {
+        assert_eq!(err.kind(), kind, "{err:?}");
+        assert_eq!(err.kind().as_str(), name, "{err:?}");
+        assert_eq!(err.kind().to_string(), name, "Display of {kind:?}");
+    }
+}
+
+#[test]
+fn kind_names_are_distinct_snake_case() {
+    let mut names: Vec<&str> = every_variant()
+        .iter()
+        .map(|(_, k, _, _)| k.as_str())
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    // 22 variants share 20 kinds: AddrNotLocal and ZoneMismatch are AddrNotAvailable.
+    assert_eq!(names.len(), 20, "{names:?}");
+    for name in names {
+        assert!(
+            !name.is_empty() && name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+            "{name:?} is not snake_case"
+        );
+    }
+}
+
+#[test]
+fn into_io_error_keeps_the_io_kind_and_downcasts_back() {
+    for (err, kind, _, io_kind) in every_variant() {
+        let message = err.to_string();
+        assert_eq!(kind.io_kind(), io_kind, "{kind:?}");
+        let io_err = io::Error::from(err);
+        assert_eq!(io_err.kind(), io_kind, "{message}");
+        assert_eq!(
+            io_err.to_string(),
+            message,
+            "the io::Error shows our message"
+        );
+        let back = io_err
+            .into_inner()
+            .expect("an inner error")
+            .downcast::<Error>()
+            .expect("the inner error is ours");
+        assert_eq!(back.kind(), kind);
+        assert_eq!(back.to_string(), message);
+    }
+}
+
+#[test]
+fn a_parse_error_becomes_invalid_input_and_comes_back_whole() {
+    let parse = parse_error();
+    let err = Error::from(parse.clone());
+    assert_eq!(err.kind(), ErrorKind::Parse);
+    assert_eq!(err.kind().as_str(), "parse");
+    assert_eq!(
+        err.to_string(),
+        parse.to_string(),
+        "Error::Parse is transparent"
+    );
+
+    let io_err: io::Error = err.into();
+    assert_eq!(io_err.kind(), io::ErrorKind::InvalidInput);
+    let inner = io_err.get_ref().expect("an inner error");
+    match inner.downcast_ref::<Error>() {
+        Some(Error::Parse(back)) => assert_eq!(back, &parse),
+        other => panic!("not a parse error: {other:?}"),
+    }
+}
+
+#[test]
+fn question_mark_works_in_io_result_code() {
+    fn load(spec: &str) -> io::Result<BindTarget> {
+        Ok(spec.parse::<BindTarget>().map_err(Error::from)?)
+    }
+    assert_eq!(load("*:80").unwrap(), BindTarget::any(80));
+    assert_eq!(load("80").unwrap_err().kind(), io::ErrorKind::InvalidInput);
+}
+
+#[test]
+fn the_os_error_is_the_source_and_not_in_the_message() {
+    for (err, kind, _, _) in every_variant() {
+        if let Some(source) = err.source() {
+            let message = err.to_string();
+            if source.to_string() == "the OS said no" {
+                assert!(
+                    !message.contains("the OS said no"),
+                    "{kind:?} pastes its source into the message: {message}"
+                );
+            }
+        }
+    }
+    let err = Error::AddrInUse {
+        addr: sa("0.0.0.0:80"),
+        phase: Phase::Bind,
+        holder: None,
+        source: os(io::ErrorKind::AddrInUse),
+    };
+    let source = err.source().expect("a source");
+    assert_eq!(source.to_string(), "the OS said no");
+    assert_eq!(
+        source.downcast_ref::<io::Error>().map(io::Error::kind),
+        Some(io::ErrorKind::AddrInUse)
+    );
+}
