@@ -30,6 +30,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParseError {
+    what: &'static str,
     input: String,
     offset: usize,
     kind: ParseErrorKind,
@@ -39,11 +40,18 @@ pub struct ParseError {
 impl ParseError {
     pub(crate) fn new(input: impl Into<String>, offset: usize, kind: ParseErrorKind) -> Self {
         ParseError {
+            what: "bind target",
             input: input.into(),
             offset,
             kind,
             suggestions: Vec::new(),
         }
+    }
+
+    /// The same error about another kind of value, e.g. "interface name".
+    pub(crate) fn of(mut self, what: &'static str) -> Self {
+        self.what = what;
+        self
     }
 
     /// Adds a did-you-mean: a spec that parses, and a short note on what it means ("" for none).
@@ -77,8 +85,8 @@ impl fmt::Display for ParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "invalid bind target {:?} at byte {}: {}",
-            self.input, self.offset, self.kind
+            "invalid {} {:?} at byte {}: {}",
+            self.what, self.input, self.offset, self.kind
         )?;
         let count = self.suggestions.len();
         for (i, (spec, note)) in self.suggestions.iter().enumerate() {

@@ -15,7 +15,7 @@
 //! other host is an interface name; whether it exists is `resolve()`'s question. docs/grammar.md
 //! has the full table with every rejection.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::num::NonZeroU32;
 use std::str::FromStr;
 
@@ -37,7 +37,8 @@ impl FromStr for PortRange {
 
     /// `40000` or `40000-40100`, as after `port:`.
     fn from_str(input: &str) -> Result<Self, ParseError> {
-        parse_range(input, 0).map_err(|(offset, kind)| ParseError::new(input, offset, kind))
+        parse_range(input, 0)
+            .map_err(|(offset, kind)| ParseError::new(input, offset, kind).of("port range"))
     }
 }
 
@@ -45,6 +46,11 @@ impl FromStr for PortRange {
 type Partial = (usize, ParseErrorKind);
 
 fn parse_target(input: &str) -> Result<BindTarget, ParseError> {
+    if input.starts_with(|c: char| c.is_ascii_digit() || c == '[') {
+        if let Some(target) = parse_socket_addr_fast(input) {
+            return Ok(target);
+        }
+    }
     let err = |(offset, kind): Partial| with_fix(ParseError::new(input, offset, kind));
     if input.is_empty() {
         return Err(err((0, ParseErrorKind::Empty)));
@@ -65,10 +71,14 @@ fn parse_target(input: &str) -> Result<BindTarget, ParseError> {
         return Err(err((at, ParseErrorKind::Variable)));
     }
     if input.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(err((0, ParseErrorKind::BarePort))
-            .suggest(format!(":{input}"), "all interfaces")
-            .suggest(format!("localhost:{input}"), "this machine only")
-            .suggest(format!("port:{input}"), "client source port"));
+        let mut e = err((0, ParseErrorKind::BarePort));
+        if parse_port(input, 0).is_ok() {
+            e = e
+                .suggest(format!(":{input}"), "all interfaces")
+                .suggest(format!("localhost:{input}"), "this machine only")
+                .suggest(format!("port:{input}"), "client source port");
+        }
+        return Err(e);
     }
     if input.starts_with('[') {
         return parse_bracketed(input).map_err(err);
@@ -81,6 +91,47 @@ fn parse_target(input: &str) -> Result<BindTarget, ParseError> {
                 return Err(extra_colon(input, colon + 1 + second));
             }
             parse_host_port(host, port_text, colon + 1).map_err(err)
+        }
+    }
+}
+
+/// The common literal forms (`192.168.1.5:80`, `[2001:db8::5]:80`, `[fe80::1%3]:80`) through
+/// std's `SocketAddr` parser, which is as strict as ours about the address. `None` sends the
+/// input to the full parser, which also explains any rejection; so this only has to be right
+/// about what it accepts: no leading zero in the port or zone, zone 0 refused, and the
+/// addresses `reject_ip` refuses left to the full parser.
+fn parse_socket_addr_fast(input: &str) -> Option<BindTarget> {
+    let addr: SocketAddr = input.parse().ok()?;
+    let (rest, port_text) = input.rsplit_once(':')?;
+    if port_text.len() > 1 && port_text.starts_with('0') {
+        return None;
+    }
+    if reject_ip(addr.ip()).is_some() {
+        return None;
+    }
+    match addr {
+        SocketAddr::V4(v4) => BindTarget::ip(IpAddr::V4(*v4.ip()), v4.port()).ok(),
+        SocketAddr::V6(v6) => {
+            let zone = match rest.split_once('%') {
+                None => None,
+                Some((_, zone)) => {
+                    let digits = zone.strip_suffix(']')?;
+                    if digits.starts_with('0') || !is_link_local_v6(IpAddr::V6(*v6.ip())) {
+                        return None;
+                    }
+                    Some(Zone::Index(NonZeroU32::new(v6.scope_id())?))
+                }
+            };
+            match (*v6.ip(), zone) {
+                (Ipv6Addr::UNSPECIFIED, None) => Some(BindTarget::any_v6(v6.port())),
+                (Ipv6Addr::LOCALHOST, None) => Some(BindTarget::loopback_v6(v6.port())),
+                (ip, zone) => Some(BindTarget::SpecificInterface {
+                    interface: LocalInterface::Address(
+                        LocalAddress::new(IpAddr::V6(ip), zone).ok()?,
+                    ),
+                    port: v6.port(),
+                }),
+            }
         }
     }
 }
@@ -101,8 +152,10 @@ fn with_fix(err: ParseError) -> ParseError {
             let end = input.find(']')?;
             Some(format!("{}{}", input.get(..start)?, input.get(end..)?))
         }),
-        ParseErrorKind::ServiceName(name) => well_known_port(name)
-            .map(|port| format!("{}{port}", input.get(..at).unwrap_or_default())),
+        ParseErrorKind::ServiceName(name) if input.get(at..) == Some(name.as_str()) => {
+            well_known_port(name)
+                .map(|port| format!("{}{port}", input.get(..at).unwrap_or_default()))
+        }
         ParseErrorKind::ReversedRange => input.rsplit_once(':').and_then(|(head, range)| {
             let (first, last) = range.split_once('-')?;
             Some(format!("{head}:{last}-{first}"))
@@ -200,12 +253,12 @@ fn parse_bracketed(input: &str) -> Result<BindTarget, Partial> {
     }
     let port = parse_port(port_text, port_at)?;
     let zone_at = 1 + addr_text.len() + 1;
+    if let Some(kind) = reject_ip(IpAddr::V6(ip)) {
+        return Err((1, kind));
+    }
     let zone = zone_text.map(|z| parse_zone(z, zone_at)).transpose()?;
     if zone.is_some() && !is_link_local_v6(IpAddr::V6(ip)) {
         return Err((zone_at - 1, ParseErrorKind::ZoneNotLinkLocal));
-    }
-    if let Some(kind) = reject_ip(IpAddr::V6(ip)) {
-        return Err((1, kind));
     }
     Ok(match ip {
         Ipv6Addr::UNSPECIFIED => BindTarget::any_v6(port),
@@ -252,9 +305,12 @@ fn parse_host_port(host: &str, port_text: &str, port_at: usize) -> Result<BindTa
     if host.eq_ignore_ascii_case("localhost") || host.eq_ignore_ascii_case("loopback") {
         return Ok(BindTarget::loopback(port));
     }
-    if host.bytes().all(|b| b.is_ascii_digit() || b == b'.')
-        && host.bytes().any(|b| b.is_ascii_digit())
-    {
+    if let Some((v4, _)) = host.split_once('%') {
+        if v4.parse::<Ipv4Addr>().is_ok() {
+            return Err((v4.len(), ParseErrorKind::ZoneNotLinkLocal));
+        }
+    }
+    if is_ipv4_like(host) {
         let ip = parse_ipv4(host)?;
         if let Some(kind) = reject_ip(IpAddr::V4(ip)) {
             return Err((0, kind));
@@ -354,6 +410,9 @@ fn parse_range(text: &str, at: usize) -> Result<PortRange, Partial> {
     if last.is_empty() {
         return Err((last_at, ParseErrorKind::EmptyRange));
     }
+    if last.contains('-') {
+        return Err((last_at, ParseErrorKind::InvalidPort(last.to_owned())));
+    }
     let first = parse_port(first, at)?;
     let last = parse_port(last, last_at)?;
     PortRange::new(first, last).map_err(|e| (at, e.kind().clone()))
@@ -366,24 +425,46 @@ pub(crate) fn check_interface_name(name: &str) -> Result<(), Partial> {
         return Err((0, Invalid("it is empty")));
     }
     if name.len() > InterfaceName::MAX_LEN {
-        return Err((
-            InterfaceName::MAX_LEN,
-            Invalid("longer than 15 bytes (Linux's IFNAMSIZ is 16 with the NUL)"),
-        ));
+        let at = (0..=InterfaceName::MAX_LEN)
+            .rev()
+            .find(|i| name.is_char_boundary(*i))
+            .unwrap_or(0);
+        let why = if name.contains('.') {
+            "longer than 15 bytes, so no interface has it; host names are never resolved, write \
+             an address"
+        } else {
+            "longer than 15 bytes (Linux's IFNAMSIZ is 16 with the NUL)"
+        };
+        return Err((at, Invalid(why)));
     }
     if name == "." || name == ".." {
         return Err((0, Invalid("'.' and '..' are not names")));
     }
-    if let Some(at) = name.find(|c: char| c == '/' || c == ':' || c == '%' || c.is_whitespace()) {
-        return Err((at, Invalid("it holds '/', ':', '%' or whitespace")));
+    if let Some(at) = name.find(|c: char| "/:%[]$".contains(c) || c.is_whitespace()) {
+        return Err((
+            at,
+            Invalid("it holds '/', ':', '%', '[', ']', '$' or whitespace"),
+        ));
     }
-    if name.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+    if ["*", "any", "localhost", "loopback", "port"]
+        .iter()
+        .any(|k| name.eq_ignore_ascii_case(k))
+    {
+        return Err((0, Invalid("it is a keyword of the grammar")));
+    }
+    if is_ipv4_like(name) {
         return Err((
             0,
             Invalid("digits and dots make an IPv4 address or an index"),
         ));
     }
     Ok(())
+}
+
+/// Only digits and dots, with at least one digit: an IPv4 literal, never an interface name.
+fn is_ipv4_like(host: &str) -> bool {
+    host.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && host.bytes().any(|b| b.is_ascii_digit())
 }
 
 /// The candidate closest to `name` by edit distance, if it is close enough to be a typo.

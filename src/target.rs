@@ -345,11 +345,13 @@ impl LocalAddress {
     /// [`BindTarget::ip`]), a multicast, broadcast or IPv4-mapped address, or a zone on an
     /// address that is not IPv6 link-local. The error's input is the address as written.
     pub fn new(ip: IpAddr, zone: Option<Zone>) -> Result<Self, ParseError> {
-        let text = match &zone {
-            Some(zone) => format!("{ip}%{zone}"),
-            None => ip.to_string(),
+        let fail = |kind| {
+            let text = match &zone {
+                Some(zone) => format!("{ip}%{zone}"),
+                None => ip.to_string(),
+            };
+            Err(ParseError::new(text, 0, kind).of("address"))
         };
-        let fail = |kind| Err(ParseError::new(text.clone(), 0, kind));
         if ip.is_unspecified() {
             return fail(ParseErrorKind::UnspecifiedAddress);
         }
@@ -361,6 +363,12 @@ impl LocalAddress {
         }
         if zone.is_some() && !is_link_local_v6(ip) {
             return fail(ParseErrorKind::ZoneNotLinkLocal);
+        }
+        if let Some(Zone::Name(name)) = &zone {
+            // `%25eth0` reads as a URL-escaped zone, so such a name could not print back.
+            if name.as_str().len() > 2 && name.as_str().starts_with("25") {
+                return fail(ParseErrorKind::EscapedZone);
+            }
         }
         Ok(LocalAddress { ip, zone })
     }
@@ -429,7 +437,7 @@ impl InterfaceName {
     pub fn new(name: &str) -> Result<Self, ParseError> {
         match crate::parse::check_interface_name(name) {
             Ok(()) => Ok(InterfaceName(name.to_owned())),
-            Err((offset, kind)) => Err(ParseError::new(name, offset, kind)),
+            Err((offset, kind)) => Err(ParseError::new(name, offset, kind).of("interface name")),
         }
     }
 
@@ -474,12 +482,12 @@ impl PortRange {
     ///
     /// `first > last`, or a range of several ports that starts at 0.
     pub fn new(first: u16, last: u16) -> Result<Self, ParseError> {
-        let text = format!("{first}-{last}");
+        let fail = |kind| Err(ParseError::new(format!("{first}-{last}"), 0, kind).of("port range"));
         if first > last {
-            return Err(ParseError::new(text, 0, ParseErrorKind::ReversedRange));
+            return fail(ParseErrorKind::ReversedRange);
         }
         if first == 0 && last != 0 {
-            return Err(ParseError::new(text, 0, ParseErrorKind::RangeIncludesZero));
+            return fail(ParseErrorKind::RangeIncludesZero);
         }
         Ok(PortRange { first, last })
     }

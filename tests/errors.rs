@@ -96,7 +96,7 @@ fn every_variant() -> Vec<(Error, ErrorKind, &'static str, io::ErrorKind)> {
             Error::AddrInUse {
                 addr: sa("0.0.0.0:80"),
                 phase: Phase::Bind,
-                holder: Some(PortHolder { pid: 1, command: "nginx".into(), local: sa("[::]:80") }),
+                holder: Some(Box::new(PortHolder { pid: 1, command: "nginx".into(), local: sa("[::]:80") })),
                 source: os(Io::AddrInUse),
             },
             ErrorKind::AddrInUse,
