@@ -279,20 +279,19 @@ fn toml_bad_cidr() {
     );
 }
 
-/// A bad port range is reported with `ParseError`'s wording, which calls it a "bind target"
-/// although it is a port range (see the report).
+/// A bad port range is reported with `ParseError`'s wording, calling it a port range.
 #[test]
 fn toml_bad_port_range() {
     assert_eq!(
         toml_error("listen = []\n[policy]\nports = [\"9000-8000\"]\n"),
         "TOML parse error at line 3, column 10\n  |\n3 | ports = [\"9000-8000\"]\n  \
-         |          ^^^^^^^^^^^\ninvalid bind target \"9000-8000\" at byte 0: the range is \
+         |          ^^^^^^^^^^^\ninvalid port range \"9000-8000\" at byte 0: the range is \
          reversed (first port above last)\n"
     );
     assert_eq!(
         toml_error("listen = []\n[policy]\nsource_ports = [\"0-100\"]\n"),
         "TOML parse error at line 3, column 17\n  |\n3 | source_ports = [\"0-100\"]\n  \
-         |                 ^^^^^^^\ninvalid bind target \"0-100\" at byte 0: a range cannot \
+         |                 ^^^^^^^\ninvalid port range \"0-100\" at byte 0: a range cannot \
          include port 0 (0 already means: the OS picks)\n"
     );
     // A number where a string is expected.
