@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::interfaces::Interfaces;
 use crate::listen::{ListenOptions, Listeners};
 use crate::policy::BindPolicy;
-use crate::target::{BindTarget, Family, LocalInterface};
+use crate::target::{BindTarget, Family};
 
 /// An application's listen section.
 ///
@@ -62,6 +62,16 @@ pub enum Overlap {
     },
     /// `localhost:P` with `127.0.0.1:P` or `[::1]:P`.
     LoopbackTwice(BindTarget, BindTarget),
+    /// Two targets that resolve to the same address and port, e.g. `eth0:P` and one of eth0's
+    /// addresses; found after resolve.
+    SameAddress {
+        /// The first target.
+        first: BindTarget,
+        /// The second target.
+        second: BindTarget,
+        /// The address both would bind.
+        addr: std::net::SocketAddr,
+    },
 }
 
 impl fmt::Display for Overlap {
@@ -81,7 +91,8 @@ impl fmt::Display for Overlap {
             Overlap::SpecificWithWildcard { specific, wildcard } => write!(
                 f,
                 "{specific} overlaps {wildcard}: the wildcard already accepts on that address, \
-                 and Linux refuses the second listener with EADDRINUSE; keep one"
+                 and Linux refuses the second listener with EADDRINUSE (with reuse_port both \
+                 bind, and the kernel splits the connections between them); keep one"
             ),
             Overlap::DualStack { dual, ipv4 } => write!(
                 f,
@@ -91,6 +102,15 @@ impl fmt::Display for Overlap {
             Overlap::LoopbackTwice(a, b) => write!(
                 f,
                 "{a} and {b} overlap: localhost already covers 127.0.0.1 and ::1; keep one"
+            ),
+            Overlap::SameAddress {
+                first,
+                second,
+                addr,
+            } => write!(
+                f,
+                "{first} and {second} both bind {addr}, and the second bind fails with \
+                 EADDRINUSE; keep one"
             ),
         }
     }
@@ -105,9 +125,10 @@ impl ListenConfig {
         }
     }
 
-    /// Every pair of targets that would collide on bind. Port 0 never collides: each target
-    /// gets its own port. Interface-name targets are compared by name only (their addresses
-    /// are known after resolve).
+    /// Every pair of targets that would collide on bind, from the targets alone. Port 0 never
+    /// collides (each target gets its own port), but a target listed twice is reported
+    /// whatever its port. Interface names are compared with wildcards here and with addresses
+    /// after resolve, in [`ListenConfig::listen`].
     pub fn lint(&self) -> Vec<Overlap> {
         let mut found = Vec::new();
         for (i, a) in self.listen.iter().enumerate() {
@@ -139,6 +160,11 @@ impl ListenConfig {
             .iter()
             .map(|t| t.resolve_with(&interfaces))
             .collect::<Result<Vec<_>>>()?;
+        if let Some(overlap) = same_address(&resolved) {
+            return Err(Error::Overlap {
+                overlap: Box::new(overlap),
+            });
+        }
         for r in &resolved {
             self.policy.check(r)?;
         }
@@ -150,7 +176,7 @@ impl ListenConfig {
 }
 
 fn overlap(a: &BindTarget, b: &BindTarget, dual_stack: bool) -> Option<Overlap> {
-    use BindTarget::{Any, Loopback, Port, SpecificInterface};
+    use BindTarget::{Any, Loopback, SpecificInterface};
     if a == b {
         return Some(Overlap::Duplicate(a.clone()));
     }
@@ -201,19 +227,28 @@ fn overlap(a: &BindTarget, b: &BindTarget, dual_stack: bool) -> Option<Overlap> 
         (Loopback { .. }, Loopback { .. }) if shares(a, b) => {
             Some(Overlap::LoopbackTwice(a.clone(), b.clone()))
         }
-        (
-            SpecificInterface {
-                interface: LocalInterface::Name(x),
-                ..
-            },
-            SpecificInterface {
-                interface: LocalInterface::Name(y),
-                ..
-            },
-        ) if x == y => Some(Overlap::Duplicate(a.clone())),
-        (Port(_), _) | (_, Port(_)) => None,
         _ => None,
     }
+}
+
+/// Two resolved targets that bind one address and port (port 0 aside).
+fn same_address(resolved: &[crate::resolve::Resolved]) -> Option<Overlap> {
+    for (i, a) in resolved.iter().enumerate() {
+        for b in resolved.iter().skip(i + 1) {
+            let shared = a
+                .socket_addrs()
+                .filter(|addr| addr.port() != 0)
+                .find(|addr| b.socket_addrs().any(|other| other == *addr));
+            if let Some(addr) = shared {
+                return Some(Overlap::SameAddress {
+                    first: a.target().clone(),
+                    second: b.target().clone(),
+                    addr,
+                });
+            }
+        }
+    }
+    None
 }
 
 fn dual(a: &BindTarget, b: &BindTarget) -> Overlap {
@@ -236,9 +271,9 @@ impl BindTarget {
     ///
     /// # Errors
     ///
-    /// [`Error::EnvNotSet`] when it is unset (so a caller can fall back to a default), and
-    /// [`Error::EnvInvalid`], naming the variable and its value, when it does not parse or is
-    /// not Unicode.
+    /// [`Error::EnvNotSet`] when it is unset (so a caller can fall back to a default);
+    /// [`Error::EnvInvalid`], naming the variable, its value and why, when it does not parse;
+    /// [`Error::EnvNotUnicode`] when it is not Unicode (kind `env_invalid` too).
     ///
     /// ```
     /// use bindpolicy::{BindTarget, ErrorKind};
@@ -252,10 +287,9 @@ impl BindTarget {
     /// ```
     pub fn from_env(var: &str) -> Result<BindTarget> {
         let value = env_value(var)?;
-        value.parse().map_err(|source| Error::EnvInvalid {
+        value.parse().map_err(|error| Error::EnvInvalid {
             var: var.to_owned(),
-            value,
-            source: Some(Box::new(source)),
+            error,
         })
     }
 
@@ -267,12 +301,11 @@ impl BindTarget {
     /// As [`BindTarget::from_env`]; the value must be a port (0-65535, no sign or leading zero).
     pub fn from_port_env(var: &str) -> Result<BindTarget> {
         let value = env_value(var)?;
-        format!(":{value}")
-            .parse::<BindTarget>()
-            .map_err(|source| Error::EnvInvalid {
+        crate::parse::port(&value)
+            .map(BindTarget::any)
+            .map_err(|error| Error::EnvInvalid {
                 var: var.to_owned(),
-                value,
-                source: Some(Box::new(source)),
+                error,
             })
     }
 }
@@ -283,10 +316,9 @@ fn env_value(var: &str) -> Result<String> {
         Err(std::env::VarError::NotPresent) => Err(Error::EnvNotSet {
             var: var.to_owned(),
         }),
-        Err(std::env::VarError::NotUnicode(raw)) => Err(Error::EnvInvalid {
+        Err(std::env::VarError::NotUnicode(raw)) => Err(Error::EnvNotUnicode {
             var: var.to_owned(),
             value: raw.to_string_lossy().into_owned(),
-            source: None,
         }),
     }
 }

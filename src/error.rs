@@ -30,7 +30,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParseError {
-    what: &'static str,
+    what: Subject,
     input: String,
     offset: usize,
     kind: ParseErrorKind,
@@ -40,7 +40,7 @@ pub struct ParseError {
 impl ParseError {
     pub(crate) fn new(input: impl Into<String>, offset: usize, kind: ParseErrorKind) -> Self {
         ParseError {
-            what: "bind target",
+            what: Subject::BindTarget,
             input: input.into(),
             offset,
             kind,
@@ -49,7 +49,7 @@ impl ParseError {
     }
 
     /// The same error about another kind of value, e.g. "interface name".
-    pub(crate) fn of(mut self, what: &'static str) -> Self {
+    pub(crate) fn of(mut self, what: Subject) -> Self {
         self.what = what;
         self
     }
@@ -86,7 +86,10 @@ impl fmt::Display for ParseError {
         write!(
             f,
             "invalid {} {:?} at byte {}: {}",
-            self.what, self.input, self.offset, self.kind
+            self.what.as_str(),
+            self.input,
+            self.offset,
+            self.kind
         )?;
         let count = self.suggestions.len();
         for (i, (spec, note)) in self.suggestions.iter().enumerate() {
@@ -108,6 +111,28 @@ impl fmt::Display for ParseError {
 }
 
 impl std::error::Error for ParseError {}
+
+/// What kind of value a [`ParseError`] is about, for its message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Subject {
+    BindTarget,
+    InterfaceName,
+    PortRange,
+    Port,
+    Address,
+}
+
+impl Subject {
+    const fn as_str(self) -> &'static str {
+        match self {
+            Subject::BindTarget => "bind target",
+            Subject::InterfaceName => "interface name",
+            Subject::PortRange => "port range",
+            Subject::Port => "port",
+            Subject::Address => "address",
+        }
+    }
+}
 
 /// What is wrong with a rejected bind target string. See [`ParseError`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -519,16 +544,22 @@ pub enum Error {
         var: String,
     },
 
-    /// The environment variable holds no valid bind target.
-    #[error("environment variable {var}={value:?} is not a valid bind target")]
+    /// The environment variable holds no valid bind target (or port).
+    #[error("environment variable {var}: {error}")]
     EnvInvalid {
         /// The variable.
         var: String,
-        /// Its value (lossy where it is not Unicode).
+        /// Why its value does not parse; [`ParseError::input`] is the value.
+        error: ParseError,
+    },
+
+    /// The environment variable's value is not Unicode.
+    #[error("environment variable {var} is not valid Unicode: {value:?}")]
+    EnvNotUnicode {
+        /// The variable.
+        var: String,
+        /// Its value, lossily converted.
         value: String,
-        /// The parse error; `None` when the value is not Unicode.
-        #[source]
-        source: Option<Box<ParseError>>,
     },
 
     /// Any other OS error, with the phase and address.
@@ -729,7 +760,7 @@ impl Error {
             Error::PolicyViolation { .. } => ErrorKind::PolicyViolation,
             Error::Overlap { .. } => ErrorKind::Overlap,
             Error::EnvNotSet { .. } => ErrorKind::EnvNotSet,
-            Error::EnvInvalid { .. } => ErrorKind::EnvInvalid,
+            Error::EnvInvalid { .. } | Error::EnvNotUnicode { .. } => ErrorKind::EnvInvalid,
             Error::Io { .. } => ErrorKind::Io,
         }
     }

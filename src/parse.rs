@@ -19,7 +19,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::num::NonZeroU32;
 use std::str::FromStr;
 
-use crate::error::{ParseError, ParseErrorKind};
+use crate::error::{ParseError, ParseErrorKind, Subject};
 use crate::target::{
     BindTarget, InterfaceName, LocalAddress, LocalInterface, PortRange, Zone, is_link_local_v6,
 };
@@ -38,7 +38,7 @@ impl FromStr for PortRange {
     /// `40000` or `40000-40100`, as after `port:`.
     fn from_str(input: &str) -> Result<Self, ParseError> {
         parse_range(input, 0)
-            .map_err(|(offset, kind)| ParseError::new(input, offset, kind).of("port range"))
+            .map_err(|(offset, kind)| ParseError::new(input, offset, kind).of(Subject::PortRange))
     }
 }
 
@@ -396,6 +396,12 @@ fn parse_port(text: &str, at: usize) -> Result<u16, Partial> {
     }
     text.parse::<u16>()
         .map_err(|_| (at, ParseErrorKind::PortOutOfRange(text.to_owned())))
+}
+
+/// A port alone, e.g. the value of `$PORT`.
+pub(crate) fn port(text: &str) -> Result<u16, ParseError> {
+    parse_port(text, 0)
+        .map_err(|(offset, kind)| ParseError::new(text, offset, kind).of(Subject::Port))
 }
 
 /// `P` or `FIRST-LAST`, after `port:`.

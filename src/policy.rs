@@ -1,7 +1,7 @@
 //! `BindPolicy`: what a service may expose, checked against a resolved target before it binds.
 
 use std::fmt;
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, SocketAddr, SocketAddrV6};
 use std::str::FromStr;
 
 use crate::error::{Error, Result};
@@ -161,30 +161,46 @@ impl BindPolicy {
     ///
     /// # Errors
     ///
-    /// [`Error::PolicyViolation`] naming the first rule broken, the offending address and the
-    /// smallest change that complies, e.g. "listen on 10.0.0.5:8080 (eth1) instead of
-    /// 0.0.0.0:8080".
+    /// [`Error::PolicyViolation`] naming the first rule broken (wildcard, then the address
+    /// rules, then the port rules), the offending address, and the smallest change that
+    /// complies with every rule at once, e.g. "listen on 10.0.0.5:8080 (eth1) instead of
+    /// 0.0.0.0:8080". The alternatives are this machine's addresses that comply; a listener
+    /// that reached networks is offered network addresses before loopback ones.
     pub fn check(&self, resolved: &Resolved) -> Result<()> {
         let target = resolved.target();
         if let BindTarget::Port(range) = target {
             return self.check_source_ports(target, *range);
         }
-        self.check_port(target)?;
-        let exposure = resolved.exposure();
         let wildcard = resolved.socket_addrs().find(|a| a.ip().is_unspecified());
-        if let (Some(wildcard), Some(false)) = (wildcard, self.allow_wildcard) {
-            return Err(self.violation(PolicyRule::Wildcard, target, wildcard, resolved));
-        }
-        if exposure.reach() == Reach::Nothing {
-            return Ok(());
-        }
-        for reachable in exposure.reachable() {
-            if let Some(rule) = self.broken_rule(reachable) {
-                let addr = SocketAddr::new(reachable.ip(), target.port());
-                return Err(self.violation(rule, target, addr, resolved));
-            }
-        }
-        Ok(())
+        let offending = resolved
+            .exposure()
+            .reachable()
+            .iter()
+            .find_map(|r| self.broken_rule(r).map(|rule| (rule, r)));
+        let (rule, addr, what) =
+            if let (Some(wildcard), Some(false)) = (wildcard, self.allow_wildcard) {
+                let what = format!("{target} is a wildcard, which the policy forbids");
+                (PolicyRule::Wildcard, Some(wildcard), what)
+            } else if let Some((rule, reachable)) = offending {
+                let addr = reachable_socket_addr(reachable, target.port());
+                (
+                    rule,
+                    Some(addr),
+                    self.address_problem(target, rule, reachable),
+                )
+            } else if let Some((rule, what)) = self.port_problem(target.port()) {
+                (rule, None, format!("{target}: {what}"))
+            } else {
+                return Ok(());
+            };
+        let address_ok = rule != PolicyRule::Wildcard && offending.is_none();
+        let fix = format!("{what}; {}", self.remedy(resolved, address_ok));
+        Err(Error::PolicyViolation {
+            rule,
+            target: target.to_string(),
+            addr,
+            fix,
+        })
     }
 
     /// The first address rule `reachable` breaks.
@@ -207,57 +223,152 @@ impl BindPolicy {
         None
     }
 
-    fn check_port(&self, target: &BindTarget) -> Result<()> {
-        let port = target.port();
-        let fix_port = |fix: String, rule| Error::PolicyViolation {
-            rule,
-            target: target.to_string(),
-            addr: None,
-            fix,
-        };
+    /// "T would accept connections on IP (IFACE, a SCOPE address), outside the allowed RULE
+    /// (LIST)".
+    fn address_problem(&self, target: &BindTarget, rule: PolicyRule, r: &Reachable) -> String {
+        let allowed = match rule {
+            PolicyRule::Scopes => self
+                .scopes
+                .as_deref()
+                .map(|s| list(s.iter().map(|s| s.as_str()))),
+            PolicyRule::Networks => self.networks.as_deref().map(|n| list(n.iter())),
+            PolicyRule::Interfaces => self.interfaces.as_deref().map(|i| list(i.iter())),
+            _ => None,
+        }
+        .unwrap_or_default();
+        format!(
+            "{target} would accept connections on {} ({}, a {} address), outside the allowed \
+             {rule} ({allowed})",
+            r.ip(),
+            r.interface(),
+            r.scope().as_str().replace('_', "-"),
+        )
+    }
+
+    /// Whether `port` is allowed, and if not, which rule says no and why.
+    fn port_problem(&self, port: u16) -> Option<(PolicyRule, String)> {
         if let Some(ports) = &self.ports {
-            if port == 0 || !ports.iter().any(|r| r.contains(port)) {
-                let allowed = list(ports.iter());
-                let first = ports.first().map_or(0, PortRange::first);
-                return Err(fix_port(
-                    format!(
-                        "port {port} is not in the allowed ports ({allowed}); listen on {} instead",
-                        target.with_port(first)
-                    ),
+            if port == 0 {
+                return Some((
                     PolicyRule::Ports,
+                    format!(
+                        "port 0 lets the OS pick any port, and the policy allows only {}",
+                        list(ports.iter())
+                    ),
+                ));
+            }
+            if ports.is_empty() {
+                return Some((
+                    PolicyRule::Ports,
+                    "the policy allows no port (its ports list is empty)".to_owned(),
+                ));
+            }
+            if !ports.iter().any(|r| r.contains(port)) {
+                return Some((
+                    PolicyRule::Ports,
+                    format!(
+                        "port {port} is not among the allowed ports ({})",
+                        list(ports.iter())
+                    ),
                 ));
             }
         }
         if self.allow_privileged_ports == Some(false) && port != 0 && port < FIRST_UNPRIVILEGED {
-            return Err(fix_port(
-                format!(
-                    "port {port} is privileged (below {FIRST_UNPRIVILEGED}); listen on {} or \
-                     another port at or above {FIRST_UNPRIVILEGED} instead",
-                    target.with_port(port.saturating_add(8000).max(FIRST_UNPRIVILEGED))
-                ),
+            return Some((
                 PolicyRule::PrivilegedPorts,
+                format!("port {port} is privileged (below {FIRST_UNPRIVILEGED})"),
             ));
         }
-        Ok(())
+        None
+    }
+
+    /// The allowed port nearest to `port` (itself when allowed); `None` when no port is.
+    fn nearest_port(&self, port: u16) -> Option<u16> {
+        if self.port_problem(port).is_none() {
+            return Some(port);
+        }
+        let floor = if self.allow_privileged_ports == Some(false) {
+            FIRST_UNPRIVILEGED
+        } else {
+            1
+        };
+        let all = [PortRange::single(0)];
+        let ranges: &[PortRange] = self.ports.as_deref().unwrap_or(&all);
+        ranges
+            .iter()
+            .filter_map(|r| {
+                let (lo, hi) = match self.ports {
+                    Some(_) => (r.first().max(floor), r.last()),
+                    None => (floor, u16::MAX),
+                };
+                (lo <= hi).then(|| port.clamp(lo, hi))
+            })
+            .min_by_key(|p| p.abs_diff(port))
+    }
+
+    /// "listen on A (eth1) or B (eth0) instead of T", with an allowed port, or why not.
+    fn remedy(&self, resolved: &Resolved, address_ok: bool) -> String {
+        let target = resolved.target();
+        let Some(port) = self.nearest_port(target.port()) else {
+            return "the policy allows no port at all; change its ports".to_owned();
+        };
+        if address_ok {
+            return format!("listen on {} instead", target.with_port(port));
+        }
+        let complying: Vec<&Reachable> = resolved
+            .machine()
+            .iter()
+            .filter(|r| self.broken_rule(r).is_none())
+            .collect();
+        // A listener that reached networks should keep reaching one: offer loopback only
+        // when no network address complies, or when the target was loopback already.
+        let networked = resolved.exposure().reach() != Reach::ThisMachine
+            && complying.iter().any(|r| r.scope() != Scope::Loopback);
+        let allowed: Vec<String> = complying
+            .into_iter()
+            .filter(|r| !networked || r.scope() != Scope::Loopback)
+            .map(|r| {
+                let listen = match (r.ip(), BindTarget::ip(r.ip(), port)) {
+                    (IpAddr::V6(v6), _) if v6.is_unicast_link_local() => {
+                        format!("[{v6}%{}]:{port}", r.interface())
+                    }
+                    (_, Ok(t)) => t.to_string(),
+                    (ip, Err(_)) => SocketAddr::new(ip, port).to_string(),
+                };
+                format!("{listen} ({})", r.interface())
+            })
+            .collect();
+        if allowed.is_empty() {
+            "no address of this machine complies, so change the policy".to_owned()
+        } else {
+            format!("listen on {} instead of {target}", join_or(&allowed))
+        }
     }
 
     fn check_source_ports(&self, target: &BindTarget, range: PortRange) -> Result<()> {
         let Some(allowed) = &self.source_ports else {
             return Ok(());
         };
-        let inside = allowed
-            .iter()
-            .any(|r| r.contains(range.first()) && r.contains(range.last()));
-        if inside {
+        // Every port of the range must be allowed; adjacent allowed ranges may share the work.
+        if range.iter().all(|p| allowed.iter().any(|r| r.contains(p))) {
             return Ok(());
         }
-        let fix = match allowed.first() {
-            Some(first) => format!(
-                "source ports {range} are not within the allowed source ports ({}); pin port:{first} \
-                 instead",
-                list(allowed.iter())
-            ),
-            None => "no source port is allowed; connect without pinning one".to_owned(),
+        let overlap = allowed
+            .iter()
+            .filter_map(|r| {
+                let first = r.first().max(range.first());
+                let last = r.last().min(range.last());
+                PortRange::new(first, last).ok()
+            })
+            .max_by_key(PortRange::len);
+        let suggestion = overlap.or_else(|| allowed.first().copied());
+        let what = format!(
+            "{target} is outside the allowed source ports ({})",
+            list(allowed.iter())
+        );
+        let fix = match suggestion {
+            Some(fix) => format!("{what}; pin port:{fix} instead"),
+            None => format!("{what}; no source port is allowed, so connect without pinning one"),
         };
         Err(Error::PolicyViolation {
             rule: PolicyRule::SourcePorts,
@@ -266,59 +377,15 @@ impl BindPolicy {
             fix,
         })
     }
+}
 
-    /// The violation, with the smallest complying change: the allowed addresses among those
-    /// the target reaches, named one by one.
-    fn violation(
-        &self,
-        rule: PolicyRule,
-        target: &BindTarget,
-        addr: SocketAddr,
-        resolved: &Resolved,
-    ) -> Error {
-        let port = target.port();
-        let complying: Vec<&Reachable> = resolved
-            .exposure()
-            .reachable()
-            .iter()
-            .filter(|r| self.broken_rule(r).is_none())
-            .collect();
-        // A listener that reached networks should keep reaching one: offer loopback only
-        // when no network address complies.
-        let networked = complying.iter().any(|r| r.scope() != Scope::Loopback);
-        let allowed: Vec<String> = complying
-            .into_iter()
-            .filter(|r| !networked || r.scope() != Scope::Loopback)
-            .map(|r| {
-                let listen = match BindTarget::ip(r.ip(), port) {
-                    Ok(t) => t.to_string(),
-                    Err(_) => SocketAddr::new(r.ip(), port).to_string(),
-                };
-                format!("{listen} ({})", r.interface())
-            })
-            .collect();
-        let what = match rule {
-            PolicyRule::Wildcard => format!("{target} is a wildcard, which the policy forbids"),
-            _ => format!(
-                "{target} would accept connections on {}, which is outside the allowed {}",
-                addr.ip(),
-                rule
-            ),
-        };
-        let fix = if allowed.is_empty() {
-            format!("{what}; no address of this machine is allowed, so change the policy")
-        } else {
-            format!(
-                "{what}; listen on {} instead of {target}",
-                join_or(&allowed)
-            )
-        };
-        Error::PolicyViolation {
-            rule,
-            target: target.to_string(),
-            addr: Some(addr),
-            fix,
+/// The socket address of a reachable address, with the zone of a link-local one.
+fn reachable_socket_addr(r: &Reachable, port: u16) -> SocketAddr {
+    match r.ip() {
+        IpAddr::V6(v6) if v6.is_unicast_link_local() => {
+            SocketAddr::V6(SocketAddrV6::new(v6, port, 0, r.zone()))
         }
+        ip => SocketAddr::new(ip, port),
     }
 }
 

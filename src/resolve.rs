@@ -89,6 +89,10 @@ impl BindTarget {
             addrs,
             warnings,
             exposure,
+            machine: interfaces
+                .addresses()
+                .map(|(iface, a)| Reachable::of(iface, a))
+                .collect(),
         })
     }
 }
@@ -348,6 +352,8 @@ pub struct Resolved {
     addrs: Vec<ResolvedAddr>,
     warnings: Vec<Warning>,
     exposure: Exposure,
+    /// Every address of the snapshot, for suggesting alternatives (policy fixes).
+    machine: Vec<Reachable>,
 }
 
 impl Resolved {
@@ -374,6 +380,11 @@ impl Resolved {
     /// Who can connect.
     pub fn exposure(&self) -> &Exposure {
         &self.exposure
+    }
+
+    /// Every address of the machine it was resolved on.
+    pub(crate) fn machine(&self) -> &[Reachable] {
+        &self.machine
     }
 }
 
@@ -443,6 +454,7 @@ pub struct Reachable {
     ip: IpAddr,
     interface: String,
     prefix_len: u8,
+    zone: u32,
 }
 
 impl Reachable {
@@ -469,6 +481,20 @@ impl Reachable {
     /// Its class.
     pub fn scope(&self) -> Scope {
         Scope::of(self.ip)
+    }
+
+    /// The index of its interface: the zone of a link-local address (0 when unknown).
+    pub(crate) fn zone(&self) -> u32 {
+        self.zone
+    }
+
+    fn of(iface: &Interface, addr: &InterfaceAddr) -> Reachable {
+        Reachable {
+            ip: addr.ip(),
+            interface: iface.name().to_owned(),
+            prefix_len: addr.prefix_len(),
+            zone: iface.index().unwrap_or(0),
+        }
     }
 }
 
@@ -509,11 +535,7 @@ impl Exposure {
             let mut found = false;
             for (iface, a) in matching {
                 found = true;
-                reachable.push(Reachable {
-                    ip: a.ip(),
-                    interface: iface.name().to_owned(),
-                    prefix_len: a.prefix_len(),
-                });
+                reachable.push(Reachable::of(iface, a));
             }
             if !found && !ip.is_unspecified() {
                 // 127.0.0.2 on Linux: local through lo's /8 route, absent from the list.
@@ -521,6 +543,7 @@ impl Exposure {
                     ip,
                     interface: resolved.interface.clone().unwrap_or_default(),
                     prefix_len: if ip.is_ipv4() { 32 } else { 128 },
+                    zone: 0,
                 });
             }
         }

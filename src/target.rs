@@ -7,7 +7,7 @@ use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::num::NonZeroU32;
 
-use crate::error::{ParseError, ParseErrorKind};
+use crate::error::{ParseError, ParseErrorKind, Subject};
 
 /// What a server or client should bind: the value a config file's `listen = "..."` holds.
 ///
@@ -350,7 +350,7 @@ impl LocalAddress {
                 Some(zone) => format!("{ip}%{zone}"),
                 None => ip.to_string(),
             };
-            Err(ParseError::new(text, 0, kind).of("address"))
+            Err(ParseError::new(text, 0, kind).of(Subject::Address))
         };
         if ip.is_unspecified() {
             return fail(ParseErrorKind::UnspecifiedAddress);
@@ -437,7 +437,9 @@ impl InterfaceName {
     pub fn new(name: &str) -> Result<Self, ParseError> {
         match crate::parse::check_interface_name(name) {
             Ok(()) => Ok(InterfaceName(name.to_owned())),
-            Err((offset, kind)) => Err(ParseError::new(name, offset, kind).of("interface name")),
+            Err((offset, kind)) => {
+                Err(ParseError::new(name, offset, kind).of(Subject::InterfaceName))
+            }
         }
     }
 
@@ -482,7 +484,8 @@ impl PortRange {
     ///
     /// `first > last`, or a range of several ports that starts at 0.
     pub fn new(first: u16, last: u16) -> Result<Self, ParseError> {
-        let fail = |kind| Err(ParseError::new(format!("{first}-{last}"), 0, kind).of("port range"));
+        let fail =
+            |kind| Err(ParseError::new(format!("{first}-{last}"), 0, kind).of(Subject::PortRange));
         if first > last {
             return fail(ParseErrorKind::ReversedRange);
         }

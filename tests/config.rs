@@ -385,7 +385,8 @@ fn lint_specific_with_wildcard() {
     let msg = |specific: &str, wildcard: &str| {
         format!(
             "{specific} overlaps {wildcard}: the wildcard already accepts on that address, and \
-             Linux refuses the second listener with EADDRINUSE; keep one"
+             Linux refuses the second listener with EADDRINUSE (with reuse_port both bind, and the kernel \
+             splits the connections between them); keep one"
         )
     };
     let cases = [
@@ -549,9 +550,11 @@ fn lint_reports_every_pair_in_order() {
             "*:8080 and 0.0.0.0:8080 both cover every address of one family on port 8080; keep \
              *:8080",
             "127.0.0.1:8080 overlaps *:8080: the wildcard already accepts on that address, and \
-             Linux refuses the second listener with EADDRINUSE; keep one",
+             Linux refuses the second listener with EADDRINUSE (with reuse_port both bind, and the kernel \
+             splits the connections between them); keep one",
             "127.0.0.1:8080 overlaps 0.0.0.0:8080: the wildcard already accepts on that \
-             address, and Linux refuses the second listener with EADDRINUSE; keep one",
+             address, and Linux refuses the second listener with EADDRINUSE (with reuse_port both bind, and the kernel \
+             splits the connections between them); keep one",
         ]
     );
 }
@@ -693,7 +696,8 @@ fn listen_lints_before_anything_binds() {
         format!(
             "overlapping listen targets: 127.0.0.1:{port} overlaps 0.0.0.0:{port}: the wildcard \
              already accepts on that address, and Linux refuses the second listener with \
-             EADDRINUSE; keep one"
+             EADDRINUSE (with reuse_port both bind, and the kernel \
+             splits the connections between them); keep one"
         )
     );
     match &err {
@@ -796,11 +800,11 @@ fn listen_is_all_or_nothing() {
     assert!(again.is_ok(), "127.0.0.1:{first} still bound: {again:?}");
 }
 
-/// The lint compares interface names by name only; the collision then shows at bind, and
-/// all or nothing still holds.
+/// An interface name and one of its addresses on one port: the lint over the targets cannot
+/// see it, the check after resolve does, and nothing binds.
 #[cfg(target_os = "linux")]
 #[test]
-fn listen_interface_and_its_address_fail_at_bind() {
+fn listen_interface_and_its_address_overlap_after_resolve() {
     let _guard = lock();
     let port = free_port();
     let config = ListenConfig::new(targets(&[
@@ -809,7 +813,14 @@ fn listen_interface_and_its_address_fail_at_bind() {
     ]));
     let before = open_fds();
     let err = config.listen().unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::AddrInUse, "{err}");
+    assert_eq!(err.kind(), ErrorKind::Overlap, "{err}");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "overlapping listen targets: 127.0.0.1:{port} and lo:{port} both bind \
+             127.0.0.1:{port}, and the second bind fails with EADDRINUSE; keep one"
+        )
+    );
     assert_eq!(open_fds(), before);
     assert!(TcpListener::bind(("127.0.0.1", port)).is_ok());
 }
