@@ -1,0 +1,472 @@
+//! `bindpolicy`: the command line of the `bindpolicy` library (feature `cli`).
+//!
+//! ```text
+//! bindpolicy interfaces [--json]
+//! bindpolicy parse SPEC [--json]
+//! bindpolicy check SPEC [--policy FILE] [--json]
+//! bindpolicy explain SPEC
+//! bindpolicy listen SPEC [--udp] [--count N] [--json]
+//! bindpolicy connect REMOTE [--from SPEC] [--timeout SECS] [--udp] [--json]
+//! ```
+//!
+//! The binary is thin: parsing, resolving, binding and connecting are the library's; this crate
+//! only phrases the results, as aligned tables, prose or one JSON object a line. docs/cli.md
+//! documents every command, the JSON of each and the exit codes:
+//!
+//! | code | meaning |
+//! |---|---|
+//! | 0 | success |
+//! | 1 | any other runtime failure (bind, connect, I/O) |
+//! | 2 | usage error, or a target that does not parse |
+//! | 3 | the target is valid but cannot be used on this machine |
+//! | 4 | the target breaks the policy (with `--policy`, once policies exist) |
+
+// The root of a binary in src/bin/ looks for its modules beside it; these live in a folder of
+// the binary's name.
+#[path = "bindpolicy/args.rs"]
+mod args;
+#[path = "bindpolicy/describe.rs"]
+mod describe;
+#[path = "bindpolicy/output.rs"]
+mod output;
+#[path = "bindpolicy/serve.rs"]
+mod serve;
+
+use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU32;
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use bindpolicy::{
+    BindTarget, Exposure, Family, Interface, InterfaceAddr, Interfaces, LocalAddress,
+    LocalInterface, PortRange, Zone,
+};
+use clap::Parser as _;
+use serde_json::{Value, json};
+
+use crate::args::{Cli, Command};
+use crate::output::{EXIT_OK, EXIT_USAGE, Failure, Style, Table};
+
+/// Parses the command line, runs the command, reports a failure and returns its exit code.
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return usage_error(&err),
+    };
+    let json = cli.command.json();
+    let explaining = matches!(cli.command, Command::Explain { .. });
+    match run(cli.command) {
+        Ok(()) => ExitCode::from(EXIT_OK),
+        // The reader went away (`bindpolicy interfaces | head -1`): nothing left to tell.
+        Err(Failure::Io(err)) if err.kind() == std::io::ErrorKind::BrokenPipe => {
+            ExitCode::from(output::EXIT_FAILURE)
+        }
+        Err(failure) => {
+            failure.report(json);
+            let code = failure.exit_code();
+            if explaining {
+                eprintln!(
+                    "bindpolicy exits with code {code}: {}.",
+                    output::exit_code_meaning(code)
+                );
+            }
+            ExitCode::from(code)
+        }
+    }
+}
+
+/// A usage error found by clap: clap's own report on standard error (exit 2; help and version
+/// exit 0), or, when `--json` is among the arguments, `{"error": {"kind": "usage", ...}}` on
+/// standard output.
+fn usage_error(err: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind as ClapKind;
+    let informational = matches!(err.kind(), ClapKind::DisplayHelp | ClapKind::DisplayVersion);
+    if informational || !std::env::args_os().skip(1).any(|a| a == "--json") {
+        err.exit();
+    }
+    let rendered = err.render().to_string();
+    let message: Vec<&str> = rendered
+        .lines()
+        .take_while(|line| !line.trim().is_empty())
+        .collect();
+    let message = message.join(" ");
+    let message = message.strip_prefix("error: ").unwrap_or(&message);
+    Failure::Usage(message.to_owned()).report(true);
+    ExitCode::from(EXIT_USAGE)
+}
+
+/// Runs one command.
+fn run(command: Command) -> Result<(), Failure> {
+    match command {
+        Command::Interfaces { json } => interfaces(json),
+        Command::Parse { spec, json } => parse(&spec, json),
+        Command::Check { spec, policy, json } => check(&spec, policy.as_deref(), json),
+        Command::Explain { spec } => explain(&spec),
+        Command::Listen {
+            spec,
+            udp,
+            count,
+            json,
+        } => serve::listen(&spec.parse()?, udp, count, json),
+        Command::Connect {
+            remote,
+            from,
+            timeout,
+            udp,
+            json,
+        } => connect(remote, from.as_deref(), timeout, udp, json),
+    }
+}
+
+/// What binding one interface address would expose, through the library's resolve: the address
+/// as a target (a link-local one with its interface's index as zone) on the same snapshot.
+fn address_exposure(
+    iface: &Interface,
+    addr: &InterfaceAddr,
+    interfaces: &Interfaces,
+) -> Option<Exposure> {
+    let ip = addr.ip();
+    let target = match (ip, iface.index().and_then(NonZeroU32::new)) {
+        (IpAddr::V6(v6), Some(index)) if v6.is_unicast_link_local() => {
+            BindTarget::SpecificInterface {
+                interface: LocalInterface::Address(
+                    LocalAddress::new(ip, Some(Zone::Index(index))).ok()?,
+                ),
+                port: 0,
+            }
+        }
+        _ => BindTarget::ip(ip, 0).ok()?,
+    };
+    let resolved = target.resolve_with(interfaces).ok()?;
+    Some(resolved.exposure().clone())
+}
+
+/// The phrase for what a bind on `addr` exposes, from its exposure.
+fn exposes(exposure: Option<&Exposure>, ip: IpAddr) -> String {
+    let Some(exposure) = exposure else {
+        return "-".to_owned();
+    };
+    match exposure.reachable().iter().find(|r| r.ip() == ip) {
+        Some(reachable) => describe::scope_note(reachable),
+        None => describe::reach(exposure),
+    }
+}
+
+/// `interfaces`.
+fn interfaces(json: bool) -> Result<(), Failure> {
+    let snapshot = Interfaces::current()?;
+    if json {
+        let list: Vec<Value> = snapshot
+            .iter()
+            .map(|iface| {
+                let addrs: Vec<Value> = iface
+                    .addrs()
+                    .iter()
+                    .map(|a| {
+                        let exposure = address_exposure(iface, a, &snapshot);
+                        json!({
+                            "address": a.ip().to_string(),
+                            "prefix_len": a.prefix_len(),
+                            "network": format!("{}/{}", a.network(), a.prefix_len()),
+                            "scope": a.scope().as_str(),
+                            "tentative": a.is_tentative(),
+                            "exposure": exposure.as_ref().map(|e| e.reach().as_str()),
+                            "exposes": exposes(exposure.as_ref(), a.ip()),
+                        })
+                    })
+                    .collect();
+                json!({
+                    "name": iface.name(),
+                    "index": iface.index(),
+                    "state": iface.state(),
+                    "loopback": iface.is_loopback(),
+                    "addresses": addrs,
+                })
+            })
+            .collect();
+        output::print_json(&json!({ "interfaces": list }))?;
+        return Ok(());
+    }
+    let style = Style::stdout();
+    let mut table = Table::with_header(&[
+        "INTERFACE",
+        "STATE",
+        "ADDRESS",
+        "SCOPE",
+        "BINDING IT EXPOSES",
+    ]);
+    for iface in &snapshot {
+        if iface.addrs().is_empty() {
+            table.row(&[iface.name(), iface.state(), "-", "-", "nothing: no address"]);
+        }
+        for (i, a) in iface.addrs().iter().enumerate() {
+            let (name, state) = if i == 0 {
+                (iface.name(), iface.state())
+            } else {
+                ("", "")
+            };
+            let mut address = format!("{}/{}", a.ip(), a.prefix_len());
+            if a.is_tentative() {
+                address.push_str(" (tentative)");
+            }
+            let exposure = address_exposure(iface, a, &snapshot);
+            table.row(&[
+                name,
+                state,
+                &address,
+                a.scope().as_str(),
+                &exposes(exposure.as_ref(), a.ip()),
+            ]);
+        }
+    }
+    let mut text = table.render(style);
+    text.push_str(
+        "\nBind one address with ADDRESS:PORT ([ADDRESS]:PORT for IPv6), every address of one \
+         interface with NAME:PORT, every address with *:PORT; `bindpolicy explain SPEC` says \
+         what one does.\n",
+    );
+    output::print(&text)?;
+    Ok(())
+}
+
+/// The fields `parse` and `check` share: `kind`, `family`, `port`, `ports`.
+fn target_fields(target: &BindTarget) -> serde_json::Map<String, Value> {
+    let ports = target.ports();
+    let mut map = serde_json::Map::new();
+    map.insert("target".into(), target.to_string().into());
+    map.insert("kind".into(), describe::kind(target).into());
+    map.insert("family".into(), target.family().map(|f| f.as_str()).into());
+    map.insert("port".into(), target.port().into());
+    map.insert(
+        "ports".into(),
+        json!({"first": ports.first(), "last": ports.last()}),
+    );
+    map
+}
+
+/// `parse`.
+fn parse(spec: &str, json: bool) -> Result<(), Failure> {
+    let target: BindTarget = spec.parse()?;
+    let (address, zone, interface) = match &target {
+        BindTarget::SpecificInterface {
+            interface: LocalInterface::Address(addr),
+            ..
+        } => (
+            Some(addr.ip().to_string()),
+            addr.zone().map(ToString::to_string),
+            None,
+        ),
+        BindTarget::SpecificInterface {
+            interface: LocalInterface::Name(name),
+            ..
+        } => (None, None, Some(name.to_string())),
+        _ => (None, None, None),
+    };
+    let canonical = target.to_string();
+    if json {
+        let mut map = serde_json::Map::new();
+        map.insert("input".into(), spec.into());
+        map.extend(target_fields(&target));
+        map.insert("canonical".into(), (canonical == spec).into());
+        map.insert("address".into(), address.into());
+        map.insert("zone".into(), zone.into());
+        map.insert("interface".into(), interface.into());
+        map.insert("meaning".into(), describe::meaning(&target).into());
+        output::print_json(&Value::Object(map))?;
+        return Ok(());
+    }
+    let style = Style::stdout();
+    let mut table = Table::new();
+    table.row_painted(&["target", &canonical], |s| style.cyan(s));
+    if canonical != spec {
+        table.row(&["input", &format!("{spec} (canonical form: {canonical})")]);
+    }
+    table.row(&["kind", describe::kind(&target)]);
+    let family = match target.family() {
+        Some(family @ Family::Both) => format!("{} ({family})", family.as_str()),
+        Some(family) => family.as_str().to_owned(),
+        None => match &target {
+            BindTarget::Port(_) => "the remote's".to_owned(),
+            _ => "whatever the interface has".to_owned(),
+        },
+    };
+    table.row(&["family", &family]);
+    if let Some(address) = &address {
+        table.row(&["address", address]);
+    }
+    if let Some(zone) = &zone {
+        table.row(&["zone", zone]);
+    }
+    if let Some(interface) = &interface {
+        table.row(&["interface", interface]);
+    }
+    match &target {
+        BindTarget::Port(range) if range.len() > 1 => table.row(&["ports", &range.to_string()]),
+        _ => table.row(&["port", &target.port().to_string()]),
+    }
+    table.row(&["meaning", &describe::meaning(&target)]);
+    let mut text = table.render(style);
+    text.push_str(&format!(
+        "\n`bindpolicy check {canonical}` shows what it binds on this machine.\n"
+    ));
+    output::print(&text)?;
+    Ok(())
+}
+
+/// `check`.
+fn check(spec: &str, policy: Option<&Path>, json: bool) -> Result<(), Failure> {
+    if let Some(path) = policy {
+        return Err(Failure::Usage(format!(
+            "policy support is not built yet: --policy {} cannot be checked until the policy \
+             layer is in the library; run `bindpolicy check {spec}` without --policy for now",
+            path.display()
+        )));
+    }
+    let target: BindTarget = spec.parse()?;
+    let resolved = target.resolve()?;
+    let exposure = resolved.exposure();
+    // A URL with port 0 opens nothing: the port is known only once bound (see `listen`).
+    let urls = if target.port() == 0 {
+        Vec::new()
+    } else {
+        exposure.urls("http")
+    };
+    if json {
+        let mut map = target_fields(&target);
+        map.insert("addresses".into(), output::bind_addrs(&resolved).into());
+        map.insert(
+            "bind".into(),
+            resolved
+                .addrs()
+                .iter()
+                .map(|a| json!({"address": a.addr().to_string(), "interface": a.interface()}))
+                .collect::<Vec<_>>()
+                .into(),
+        );
+        map.insert("exposure".into(), exposure.reach().as_str().into());
+        // A client source (`port:`) accepts no connection: no network, nothing reachable.
+        let (networks, reachable) = if target.is_port_only() {
+            (Value::Array(Vec::new()), Value::Array(Vec::new()))
+        } else {
+            (
+                output::networks_json(exposure),
+                output::reachable_json(exposure),
+            )
+        };
+        map.insert("networks".into(), networks);
+        map.insert("reachable".into(), reachable);
+        map.insert("urls".into(), urls.into());
+        map.insert(
+            "warnings".into(),
+            output::warnings_json(resolved.warnings()),
+        );
+        output::print_json(&Value::Object(map))?;
+        return Ok(());
+    }
+    let style = Style::stdout();
+    let mut head = Table::new();
+    head.row_painted(&["target", &target.to_string()], |s| style.cyan(s));
+    head.row(&["meaning", &describe::meaning(&target)]);
+    head.row(&["exposure", &describe::reach(exposure)]);
+    let mut text = head.render(style);
+    let mut bind = Table::with_header(&["BIND", "INTERFACE"]);
+    for a in resolved.addrs() {
+        let iface = match (a.interface(), target.is_port_only(), a.addr().is_ipv4()) {
+            (Some(name), _, _) => name,
+            (None, true, true) => "(any; the source for an IPv4 remote)",
+            (None, true, false) => "(any; the source for an IPv6 remote)",
+            (None, false, _) => "(every interface)",
+        };
+        bind.row(&[a.addr().to_string().as_str(), iface]);
+    }
+    text.push('\n');
+    text.push_str(&bind.render(style));
+    if !target.is_port_only() {
+        let mut reach =
+            Table::with_header(&["REACHABLE AT", "INTERFACE", "SCOPE", "NETWORK", "URL"]);
+        let all_urls = exposure.urls("http");
+        for (i, r) in exposure.reachable().iter().enumerate() {
+            let network = r.network();
+            let url = if urls.is_empty() {
+                "(port chosen at bind)"
+            } else {
+                all_urls.get(i).map_or("-", String::as_str)
+            };
+            reach.row(&[
+                r.ip().to_string().as_str(),
+                r.interface(),
+                r.scope().as_str(),
+                &format!("{}/{}", network.network, network.prefix_len),
+                url,
+            ]);
+        }
+        text.push('\n');
+        text.push_str(&reach.render(style));
+    }
+    if !resolved.warnings().is_empty() {
+        text.push('\n');
+        text.push_str(&output::warnings_text(resolved.warnings(), style));
+    }
+    output::print(&text)?;
+    Ok(())
+}
+
+/// `explain`.
+fn explain(spec: &str) -> Result<(), Failure> {
+    let target: BindTarget = spec.parse()?;
+    let snapshot = Interfaces::current()?;
+    let resolved = target.resolve_with(&snapshot)?;
+    output::print(&format!("{}\n", describe::explain(&resolved, &snapshot)))?;
+    Ok(())
+}
+
+/// `connect`.
+fn connect(
+    remote: SocketAddr,
+    from: Option<&str>,
+    timeout: Duration,
+    udp: bool,
+    json: bool,
+) -> Result<(), Failure> {
+    let source = match from {
+        Some(spec) => spec.parse()?,
+        None => BindTarget::source_ports(PortRange::single(0)),
+    };
+    let connector = source.connector().timeout(timeout);
+    let (local, remote) = if udp {
+        let socket = connector.connect_udp(remote)?;
+        let line = b"hello from bindpolicy connect\n";
+        socket.send(line).map_err(|source| Failure::Os {
+            doing: format!("sending a datagram to {remote}"),
+            source,
+        })?;
+        let local = socket.local_addr().map_err(|source| Failure::Os {
+            doing: "reading the socket's local address".to_owned(),
+            source,
+        })?;
+        (local, remote)
+    } else {
+        let stream = connector.connect(remote)?;
+        let local = stream.local_addr().map_err(|source| Failure::Os {
+            doing: "reading the connection's local address".to_owned(),
+            source,
+        })?;
+        (local, stream.peer_addr().unwrap_or(remote))
+    };
+    if json {
+        output::print_json(&json!({
+            "local": local.to_string(),
+            "remote": remote.to_string(),
+            "transport": if udp { "udp" } else { "tcp" },
+        }))?;
+    } else {
+        let style = Style::stdout();
+        output::print(&format!(
+            "{} -> {}\n",
+            style.cyan(&local.to_string()),
+            style.cyan(&remote.to_string())
+        ))?;
+    }
+    Ok(())
+}

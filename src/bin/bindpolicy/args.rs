@@ -1,0 +1,135 @@
+//! The command line, declared with clap's derive API.
+//!
+//! Values that are not bind targets (the remote of `connect`, the timeout) are checked here, so
+//! that a bad one is a usage error (exit 2) reported by clap. Bind targets are parsed by the
+//! commands themselves, so that their `ParseError`, with its did-you-mean, is reported in full.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+
+/// Check, explain and try bind addresses: what a listen address means on this machine, who can
+/// connect to it, and why a bind fails.
+///
+/// SPEC is a bind target: *:PORT, 0.0.0.0:PORT, [::]:PORT, localhost:PORT, an address of this
+/// machine (127.0.0.1:PORT, [fe80::1%eth0]:PORT), an interface (eth0:PORT), or a client source
+/// port (port:PORT, port:FIRST-LAST). Host names are never resolved.
+///
+/// Exit codes: 0 success; 2 usage or parse error; 3 the target is valid but cannot be used on
+/// this machine; 4 a policy violation; 1 any other failure (bind, connect).
+#[derive(Debug, Parser)]
+#[command(name = "bindpolicy", version)]
+pub struct Cli {
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// One subcommand.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List every interface, its state and addresses, and what binding each address exposes.
+    Interfaces {
+        /// Print one JSON object instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the canonical form of SPEC and what it means, without looking at this machine.
+    Parse {
+        /// The bind target, e.g. 0.0.0.0:5000.
+        spec: String,
+        /// Print one JSON object instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Resolve SPEC on this machine: the addresses a listener would bind, who could connect,
+    /// the URLs to try and the warnings.
+    Check {
+        /// The bind target, e.g. 0.0.0.0:5000.
+        spec: String,
+        /// Check the target against the policy in FILE (not built yet: exits 2).
+        #[arg(long, value_name = "FILE")]
+        policy: Option<PathBuf>,
+        /// Print one JSON object instead of tables.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Explain in plain words what listening on SPEC would do on this machine.
+    Explain {
+        /// The bind target, e.g. 0.0.0.0:5000.
+        spec: String,
+    },
+    /// Bind SPEC for real and answer connections (TCP) or datagrams (UDP) with one line each,
+    /// until COUNT of them or Ctrl-C.
+    Listen {
+        /// The bind target, e.g. 127.0.0.1:0 (port 0: the OS picks one, and it is printed).
+        spec: String,
+        /// Bind UDP sockets and answer each datagram, instead of TCP listeners.
+        #[arg(long)]
+        udp: bool,
+        /// Exit 0 after this many connections (or datagrams); without it, run until Ctrl-C.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+        count: Option<u64>,
+        /// Print one JSON object a line, one per event.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Connect to REMOTE from a pinned source and print `local -> remote`.
+    Connect {
+        /// The remote IP address and port, e.g. 127.0.0.1:5000 or [::1]:5000 (no host names).
+        #[arg(value_parser = parse_remote)]
+        remote: SocketAddr,
+        /// The source to bind first: an address (127.0.0.1:0), a port or range
+        /// (port:40000-40100), an interface (eth0:0); default: the OS picks (port:0).
+        #[arg(long, value_name = "SPEC")]
+        from: Option<String>,
+        /// Give up connecting after SECS seconds (decimals allowed).
+        #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_timeout)]
+        timeout: Duration,
+        /// Connect a UDP socket and send one line, instead of a TCP connection.
+        #[arg(long)]
+        udp: bool,
+        /// Print one JSON object instead of a line.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+impl Command {
+    /// Whether the command was asked for JSON output.
+    pub fn json(&self) -> bool {
+        match self {
+            Command::Interfaces { json }
+            | Command::Parse { json, .. }
+            | Command::Check { json, .. }
+            | Command::Listen { json, .. }
+            | Command::Connect { json, .. } => *json,
+            Command::Explain { .. } => false,
+        }
+    }
+}
+
+/// REMOTE: an IP socket address, never a host name.
+fn parse_remote(text: &str) -> Result<SocketAddr, String> {
+    text.parse().map_err(|_| {
+        format!(
+            "{text:?} is not an IP address and port; write e.g. 127.0.0.1:5000 or [::1]:5000 \
+             (host names are not resolved)"
+        )
+    })
+}
+
+/// `--timeout SECS`: a positive, finite number of seconds.
+fn parse_timeout(text: &str) -> Result<Duration, String> {
+    let secs: f64 = text
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of seconds; write e.g. 5 or 0.5"))?;
+    if secs.is_nan() || secs <= 0.0 {
+        return Err(format!(
+            "the timeout must be above 0 seconds, not {text}; write e.g. 5 or 0.5"
+        ));
+    }
+    Duration::try_from_secs_f64(secs).map_err(|_| format!("{text} seconds is too long"))
+}

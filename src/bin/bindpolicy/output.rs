@@ -1,0 +1,437 @@
+//! Presentation: colour, aligned tables, JSON lines, failures and exit codes.
+
+use std::env;
+use std::error::Error as _;
+use std::fmt::Write as _;
+use std::io::{self, IsTerminal, Write};
+
+use bindpolicy::{Error, ErrorKind, Resolved};
+use serde_json::{Value, json};
+
+/// Exit code: success.
+pub const EXIT_OK: u8 = 0;
+/// Exit code: any runtime failure not listed below (bind, connect, I/O).
+pub const EXIT_FAILURE: u8 = 1;
+/// Exit code: a usage error or a target that does not parse.
+pub const EXIT_USAGE: u8 = 2;
+/// Exit code: the target is valid but cannot be used on this machine.
+pub const EXIT_UNUSABLE: u8 = 3;
+/// Exit code: the target breaks the policy.
+pub const EXIT_POLICY: u8 = 4;
+
+/// Whether to colour one stream: only a terminal, never with `NO_COLOR` set (and not empty);
+/// `CLICOLOR_FORCE` (set, not `0`) forces colour on a pipe, unless `NO_COLOR` is set.
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    /// Whether escape codes are written.
+    on: bool,
+}
+
+impl Style {
+    /// The style for standard output.
+    pub fn stdout() -> Style {
+        Style::detect(io::stdout().is_terminal())
+    }
+
+    /// The style for standard error.
+    pub fn stderr() -> Style {
+        Style::detect(io::stderr().is_terminal())
+    }
+
+    /// Applies the rules of [`Style`] to a stream that is or is not a terminal.
+    fn detect(terminal: bool) -> Style {
+        let set = |name: &str| env::var_os(name).is_some_and(|v| !v.is_empty() && v != "0");
+        let no_color = env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        Style {
+            on: !no_color && (terminal || set("CLICOLOR_FORCE")),
+        }
+    }
+
+    /// `text` between an SGR code and a reset, when colour is on.
+    fn paint(self, code: &str, text: &str) -> String {
+        if self.on && !text.is_empty() {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
+    }
+
+    /// Bold: headers and keys.
+    pub fn bold(self, text: &str) -> String {
+        self.paint("1", text)
+    }
+
+    /// Bold red: errors.
+    pub fn red(self, text: &str) -> String {
+        self.paint("1;31", text)
+    }
+
+    /// Yellow: warnings.
+    pub fn yellow(self, text: &str) -> String {
+        self.paint("33", text)
+    }
+
+    /// Green: things that went well.
+    pub fn green(self, text: &str) -> String {
+        self.paint("32", text)
+    }
+
+    /// Cyan: addresses and URLs to copy.
+    pub fn cyan(self, text: &str) -> String {
+        self.paint("36", text)
+    }
+}
+
+/// Rows of cells printed in aligned columns, two spaces apart, with an optional bold header.
+#[derive(Debug, Default)]
+pub struct Table {
+    /// The header's cells, if any.
+    header: Option<Vec<String>>,
+    /// The rows; each cell is `(plain text, painted text)`, aligned on the plain one.
+    rows: Vec<Vec<(String, String)>>,
+}
+
+impl Table {
+    /// A table with a header row.
+    pub fn with_header(header: &[&str]) -> Table {
+        Table {
+            header: Some(header.iter().map(|h| (*h).to_owned()).collect()),
+            rows: Vec::new(),
+        }
+    }
+
+    /// A table without a header: key-value lists.
+    pub fn new() -> Table {
+        Table::default()
+    }
+
+    /// Adds a row of plain cells.
+    pub fn row<S: AsRef<str>>(&mut self, cells: &[S]) {
+        self.rows.push(
+            cells
+                .iter()
+                .map(|c| (c.as_ref().to_owned(), c.as_ref().to_owned()))
+                .collect(),
+        );
+    }
+
+    /// Adds a row whose last cell is painted by `paint` (alignment ignores the escape codes).
+    pub fn row_painted<S: AsRef<str>>(&mut self, cells: &[S], paint: impl Fn(&str) -> String) {
+        let last = cells.len().saturating_sub(1);
+        self.rows.push(
+            cells
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    let plain = c.as_ref().to_owned();
+                    let painted = if i == last {
+                        paint(&plain)
+                    } else {
+                        plain.clone()
+                    };
+                    (plain, painted)
+                })
+                .collect(),
+        );
+    }
+
+    /// The table as text, one line per row, each ending in a newline.
+    pub fn render(&self, style: Style) -> String {
+        let mut widths: Vec<usize> = Vec::new();
+        let header = self.header.iter().map(|h| {
+            h.iter()
+                .map(|c| (c.clone(), style.bold(c)))
+                .collect::<Vec<_>>()
+        });
+        let all: Vec<Vec<(String, String)>> = header.chain(self.rows.iter().cloned()).collect();
+        for row in &all {
+            for (i, (plain, _)) in row.iter().enumerate() {
+                let width = plain.chars().count();
+                match widths.get_mut(i) {
+                    Some(w) => *w = (*w).max(width),
+                    None => widths.push(width),
+                }
+            }
+        }
+        let mut out = String::new();
+        for row in &all {
+            let mut line = String::new();
+            for (i, (plain, painted)) in row.iter().enumerate() {
+                if i + 1 < row.len() {
+                    let pad = widths[i].saturating_sub(plain.chars().count()) + 2;
+                    let _ = write!(line, "{painted}{:pad$}", "");
+                } else {
+                    line.push_str(painted);
+                }
+            }
+            out.push_str(line.trim_end());
+            out.push('\n');
+        }
+        out
+    }
+}
+
+/// Writes `text` to standard output and flushes.
+pub fn print(text: &str) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()
+}
+
+/// Writes one JSON value on one line of standard output and flushes.
+pub fn print_json(value: &Value) -> io::Result<()> {
+    print(&format!("{value}\n"))
+}
+
+/// The warnings of a resolve or a bind, as JSON: `[{"kind": ..., "message": ...}]`.
+pub fn warnings_json(warnings: &[bindpolicy::Warning]) -> Value {
+    Value::Array(
+        warnings
+            .iter()
+            .map(|w| json!({"kind": w.kind(), "message": w.to_string()}))
+            .collect(),
+    )
+}
+
+/// The warnings as lines: `warning[kind]: message`.
+pub fn warnings_text(warnings: &[bindpolicy::Warning], style: Style) -> String {
+    let mut out = String::new();
+    for w in warnings {
+        let _ = writeln!(
+            out,
+            "{}: {w}",
+            style.yellow(&format!("warning[{}]", w.kind()))
+        );
+    }
+    out
+}
+
+/// The reachable addresses of a resolve, as JSON objects.
+pub fn reachable_json(resolved_exposure: &bindpolicy::Exposure) -> Value {
+    Value::Array(
+        resolved_exposure
+            .reachable()
+            .iter()
+            .map(|r| {
+                let network = r.network();
+                json!({
+                    "address": r.ip().to_string(),
+                    "interface": r.interface(),
+                    "network": format!("{}/{}", network.network, network.prefix_len),
+                    "scope": r.scope().as_str(),
+                })
+            })
+            .collect(),
+    )
+}
+
+/// The networks of an exposure, as JSON objects.
+pub fn networks_json(exposure: &bindpolicy::Exposure) -> Value {
+    Value::Array(
+        exposure
+            .networks()
+            .iter()
+            .map(|n| {
+                json!({
+                    "interface": n.interface,
+                    "network": format!("{}/{}", n.network, n.prefix_len),
+                })
+            })
+            .collect(),
+    )
+}
+
+/// The addresses a resolve would bind, as display strings.
+pub fn bind_addrs(resolved: &Resolved) -> Vec<String> {
+    resolved.socket_addrs().map(|a| a.to_string()).collect()
+}
+
+/// Why a command failed, and so its exit code.
+#[derive(Debug)]
+pub enum Failure {
+    /// An error of the library.
+    Lib(Error),
+    /// A usage error the command found itself, e.g. `--policy` before policies exist.
+    Usage(String),
+    /// Writing the output failed.
+    Io(io::Error),
+    /// A system call of the command itself failed, e.g. sending on a connected UDP socket.
+    Os {
+        /// What was being done, e.g. "sending a datagram to 127.0.0.1:5000".
+        doing: String,
+        /// The OS error.
+        source: io::Error,
+    },
+}
+
+impl From<Error> for Failure {
+    fn from(err: Error) -> Failure {
+        Failure::Lib(err)
+    }
+}
+
+impl From<bindpolicy::ParseError> for Failure {
+    fn from(err: bindpolicy::ParseError) -> Failure {
+        Failure::Lib(Error::Parse(err))
+    }
+}
+
+impl From<io::Error> for Failure {
+    fn from(err: io::Error) -> Failure {
+        Failure::Io(err)
+    }
+}
+
+impl Failure {
+    /// The stable kind: [`ErrorKind::as_str`] for the library's errors, `usage` or `io`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Failure::Lib(err) => err.kind().as_str(),
+            Failure::Usage(_) => "usage",
+            Failure::Io(_) | Failure::Os { .. } => "io",
+        }
+    }
+
+    /// The exit code: see the table in docs/cli.md.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Failure::Lib(err) => exit_code(err.kind()),
+            Failure::Usage(_) => EXIT_USAGE,
+            Failure::Io(_) | Failure::Os { .. } => EXIT_FAILURE,
+        }
+    }
+
+    /// The message: a full sentence that ends with the fix.
+    pub fn message(&self) -> String {
+        match self {
+            Failure::Lib(err) => err.to_string(),
+            Failure::Usage(message) => message.clone(),
+            Failure::Io(err) => format!("writing the output failed: {err}"),
+            Failure::Os { doing, .. } => format!("{doing} failed"),
+        }
+    }
+
+    /// The chain of underlying errors (the OS's), outermost first.
+    pub fn causes(&self) -> Vec<String> {
+        let mut causes = Vec::new();
+        let first: Option<&(dyn std::error::Error + 'static)> = match self {
+            Failure::Lib(err) => err.source(),
+            Failure::Os { source, .. } => Some(source),
+            Failure::Usage(_) | Failure::Io(_) => None,
+        };
+        {
+            let mut source = first;
+            while let Some(cause) = source {
+                causes.push(cause.to_string());
+                source = cause.source();
+            }
+        }
+        causes
+    }
+
+    /// `{"error": {"kind": ..., "message": ..., "causes": [...]}}`, and for a parse error
+    /// `input`, `offset` and `suggestions` too.
+    pub fn to_json(&self) -> Value {
+        let mut error = json!({
+            "kind": self.kind(),
+            "message": self.message(),
+            "causes": self.causes(),
+        });
+        if let (Failure::Lib(Error::Parse(parse)), Value::Object(map)) = (self, &mut error) {
+            map.insert("input".into(), parse.input().into());
+            map.insert("offset".into(), parse.offset().into());
+            map.insert(
+                "suggestions".into(),
+                parse.suggestions().collect::<Vec<_>>().into(),
+            );
+        }
+        json!({ "error": error })
+    }
+
+    /// `error: message`, then `  caused by: ...` lines.
+    pub fn to_text(&self, style: Style) -> String {
+        let mut text = format!("{} {}\n", style.red("error:"), self.message());
+        for cause in self.causes() {
+            let _ = writeln!(text, "  caused by: {cause}");
+        }
+        text
+    }
+
+    /// Reports the failure: JSON on standard output with `--json`, else text on standard error.
+    pub fn report(&self, json: bool) {
+        if json {
+            let _ = print_json(&self.to_json());
+        } else {
+            let mut err = io::stderr().lock();
+            let _ = err.write_all(self.to_text(Style::stderr()).as_bytes());
+            let _ = err.flush();
+        }
+    }
+}
+
+/// The exit code of a library error kind.
+pub fn exit_code(kind: ErrorKind) -> u8 {
+    match kind {
+        ErrorKind::Parse
+        | ErrorKind::NotListenable
+        | ErrorKind::FamilyMismatch
+        | ErrorKind::SelfConnect => EXIT_USAGE,
+        ErrorKind::AddrNotAvailable
+        | ErrorKind::InterfaceNotFound
+        | ErrorKind::NoAddress
+        | ErrorKind::ZoneRequired
+        | ErrorKind::FamilyUnsupported => EXIT_UNUSABLE,
+        // The policy layer's `ErrorKind::PolicyViolation` is not in the library yet; matching on
+        // its stable name keeps this table right the day it lands.
+        other if other.as_str() == "policy_violation" => EXIT_POLICY,
+        _ => EXIT_FAILURE,
+    }
+}
+
+/// What an exit code means, in a sentence (for `explain`).
+pub fn exit_code_meaning(code: u8) -> &'static str {
+    match code {
+        EXIT_OK => "success",
+        EXIT_USAGE => "the command line or the target is not valid",
+        EXIT_UNUSABLE => "the target is valid but cannot be used on this machine",
+        EXIT_POLICY => "the target breaks the policy",
+        _ => "the operation failed at run time",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_align_on_the_text_not_the_escape_codes() {
+        let table = |style: Style| {
+            let mut table = Table::with_header(&["A", "LONG HEADER", "C"]);
+            table.row_painted(&["first", "x", "painted"], |s| style.cyan(s));
+            table.row(&["f", "", ""]);
+            table.render(style)
+        };
+        assert_eq!(
+            table(Style { on: false }),
+            "A      LONG HEADER  C\nfirst  x            painted\nf\n"
+        );
+        let coloured = table(Style { on: true });
+        assert!(coloured.contains("first  x            \x1b[36mpainted\x1b[0m\n"));
+        assert!(coloured.starts_with("\x1b[1mA\x1b[0m      \x1b[1mLONG HEADER\x1b[0m  "));
+    }
+
+    #[test]
+    fn exit_codes_follow_the_documented_table() {
+        assert_eq!(exit_code(ErrorKind::Parse), EXIT_USAGE);
+        assert_eq!(exit_code(ErrorKind::NotListenable), EXIT_USAGE);
+        assert_eq!(exit_code(ErrorKind::AddrNotAvailable), EXIT_UNUSABLE);
+        assert_eq!(exit_code(ErrorKind::InterfaceNotFound), EXIT_UNUSABLE);
+        assert_eq!(exit_code(ErrorKind::NoAddress), EXIT_UNUSABLE);
+        assert_eq!(exit_code(ErrorKind::ZoneRequired), EXIT_UNUSABLE);
+        assert_eq!(exit_code(ErrorKind::FamilyUnsupported), EXIT_UNUSABLE);
+        assert_eq!(exit_code(ErrorKind::AddrInUse), EXIT_FAILURE);
+        assert_eq!(exit_code(ErrorKind::ConnectionRefused), EXIT_FAILURE);
+        assert_eq!(exit_code(ErrorKind::Io), EXIT_FAILURE);
+        assert_eq!(Failure::Usage("x".into()).exit_code(), EXIT_USAGE);
+    }
+}

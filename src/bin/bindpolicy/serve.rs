@@ -1,0 +1,325 @@
+//! `listen`: bind for real through the library, then answer each connection or datagram with
+//! one line, until `--count` of them or until the default SIGINT (Ctrl-C) ends the process.
+//!
+//! One thread per socket blocks in `accept` (or `recv_from`) and hands what arrives to the main
+//! thread, which prints it and answers, one at a time, so that `--count N` is exact: the process
+//! exits 0 right after answering the Nth.
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::sync::mpsc::{self, Sender};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use bindpolicy::{BindTarget, Bound};
+use serde_json::json;
+
+use crate::describe;
+use crate::output::{self, Failure, Style, Table};
+
+/// How long to wait for a client to speak first (an HTTP client does; `nc` may not).
+const FIRST_READ: Duration = Duration::from_millis(500);
+
+/// The largest request head read before answering.
+const MAX_REQUEST: usize = 16 * 1024;
+
+/// Request methods that mark a client as HTTP, which then gets an HTTP response.
+const HTTP_METHODS: [&[u8]; 7] = [
+    b"GET ",
+    b"HEAD ",
+    b"POST ",
+    b"PUT ",
+    b"DELETE ",
+    b"OPTIONS ",
+    b"PATCH ",
+];
+
+/// What a socket thread hands to the main thread.
+enum Arrival {
+    /// A TCP connection.
+    Connection {
+        /// The accepted stream.
+        stream: TcpStream,
+        /// The local address it arrived on.
+        local: SocketAddr,
+        /// The client.
+        peer: SocketAddr,
+    },
+    /// A UDP datagram.
+    Datagram {
+        /// The socket it arrived on (a clone, to answer from).
+        socket: UdpSocket,
+        /// That socket's bound address.
+        local: SocketAddr,
+        /// The sender.
+        peer: SocketAddr,
+        /// The payload.
+        data: Vec<u8>,
+    },
+    /// `accept` or `recv_from` failed; the thread goes on after a pause.
+    Failed {
+        /// The socket's address.
+        local: SocketAddr,
+        /// The OS error.
+        error: std::io::Error,
+    },
+}
+
+/// Runs `listen`: binds, prints the `listening` event, then serves.
+pub fn listen(
+    target: &BindTarget,
+    udp: bool,
+    count: Option<u64>,
+    json: bool,
+) -> Result<(), Failure> {
+    let resolved = target.resolve()?;
+    let (tx, rx) = mpsc::channel();
+    if udp {
+        let sockets = resolved.bind_udp()?;
+        announce(&sockets, "udp", count, json)?;
+        for (socket, local) in sockets.iter() {
+            let socket = socket.try_clone().map_err(Failure::Io)?;
+            spawn_udp(socket, local, tx.clone());
+        }
+    } else {
+        let listeners = resolved.listen()?;
+        announce(&listeners, "tcp", count, json)?;
+        for (listener, local) in listeners.iter() {
+            let listener = listener.try_clone().map_err(Failure::Io)?;
+            spawn_tcp(listener, local, tx.clone());
+        }
+    }
+    drop(tx);
+    let out = Style::stdout();
+    let mut served: u64 = 0;
+    while let Ok(arrival) = rx.recv() {
+        match arrival {
+            Arrival::Connection {
+                stream,
+                local,
+                peer,
+            } => {
+                if json {
+                    output::print_json(&json!({
+                        "event": "accepted",
+                        "local": local.to_string(),
+                        "peer": peer.to_string(),
+                    }))?;
+                } else {
+                    output::print(&format!(
+                        "{} connection from {} on {local}\n",
+                        out.green("accepted"),
+                        out.cyan(&peer.to_string())
+                    ))?;
+                }
+                answer_tcp(stream, local, peer);
+            }
+            Arrival::Datagram {
+                socket,
+                local,
+                peer,
+                data,
+            } => {
+                let text = String::from_utf8_lossy(&data);
+                if json {
+                    output::print_json(&json!({
+                        "event": "received",
+                        "local": local.to_string(),
+                        "peer": peer.to_string(),
+                        "bytes": data.len(),
+                        "text": text,
+                    }))?;
+                } else {
+                    output::print(&format!(
+                        "{} {} bytes from {} on {local}: {:?}\n",
+                        out.green("received"),
+                        data.len(),
+                        out.cyan(&peer.to_string()),
+                        text.trim_end()
+                    ))?;
+                }
+                let _ = socket.send_to(greeting(local, peer).as_bytes(), peer);
+            }
+            Arrival::Failed { local, error } => {
+                let err = Style::stderr();
+                eprintln!(
+                    "{} receiving on {local} failed: {error}",
+                    err.yellow("warning:")
+                );
+                continue;
+            }
+        }
+        served += 1;
+        if count == Some(served) {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Prints the `listening` event: the bound addresses, the URLs, who can connect, the warnings.
+fn announce<S>(
+    bound: &Bound<S>,
+    transport: &str,
+    count: Option<u64>,
+    json: bool,
+) -> Result<(), Failure> {
+    let scheme = if transport == "udp" { "udp" } else { "http" };
+    let addrs: Vec<String> = bound
+        .local_addrs()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    let urls = bound.exposure().urls(scheme);
+    if json {
+        output::print_json(&json!({
+            "event": "listening",
+            "transport": transport,
+            "target": bound.target().to_string(),
+            "addresses": addrs,
+            "urls": urls,
+            "exposure": bound.exposure().reach().as_str(),
+            "warnings": output::warnings_json(bound.warnings()),
+            "count": count,
+        }))?;
+        return Ok(());
+    }
+    let style = Style::stdout();
+    let mut table = Table::new();
+    for (i, addr) in addrs.iter().enumerate() {
+        let key = if i == 0 { "listening on" } else { "" };
+        table.row_painted(
+            &[key, &format!("{addr} ({})", transport.to_uppercase())],
+            |s| style.cyan(s),
+        );
+    }
+    for (i, url) in urls.iter().enumerate() {
+        let key = if i == 0 { "urls" } else { "" };
+        table.row_painted(&[key, url], |s| style.cyan(s));
+    }
+    table.row(&["exposure", &describe::reach(bound.exposure())]);
+    let unit = if transport == "udp" {
+        "datagram"
+    } else {
+        "connection"
+    };
+    let stops = match count {
+        Some(1) => format!("after 1 {unit}, or on Ctrl-C"),
+        Some(n) => format!("after {n} {unit}s, or on Ctrl-C"),
+        None => "on Ctrl-C".to_owned(),
+    };
+    table.row(&["stops", &stops]);
+    let mut text = table.render(style);
+    text.push_str(&output::warnings_text(bound.warnings(), style));
+    output::print(&text)?;
+    Ok(())
+}
+
+/// The line written back to each client.
+fn greeting(local: SocketAddr, peer: SocketAddr) -> String {
+    format!("hello from bindpolicy: you are {peer}, connected to {local}\n")
+}
+
+/// One accepting thread per listener.
+fn spawn_tcp(listener: TcpListener, local: SocketAddr, tx: Sender<Arrival>) {
+    thread::spawn(move || {
+        loop {
+            let arrival = match listener.accept() {
+                Ok((stream, peer)) => Arrival::Connection {
+                    local: stream.local_addr().unwrap_or(local),
+                    stream,
+                    peer,
+                },
+                Err(error) => Arrival::Failed { local, error },
+            };
+            let failed = matches!(arrival, Arrival::Failed { .. });
+            if tx.send(arrival).is_err() {
+                return;
+            }
+            if failed {
+                thread::sleep(Duration::from_millis(100));
+            }
+        }
+    });
+}
+
+/// One receiving thread per UDP socket.
+fn spawn_udp(socket: UdpSocket, local: SocketAddr, tx: Sender<Arrival>) {
+    thread::spawn(move || {
+        let mut buf = vec![0u8; 65536];
+        loop {
+            let arrival = match socket.recv_from(&mut buf) {
+                Ok((n, peer)) => match socket.try_clone() {
+                    Ok(clone) => Arrival::Datagram {
+                        socket: clone,
+                        local,
+                        peer,
+                        data: buf[..n].to_vec(),
+                    },
+                    Err(error) => Arrival::Failed { local, error },
+                },
+                Err(error) => Arrival::Failed { local, error },
+            };
+            let failed = matches!(arrival, Arrival::Failed { .. });
+            if tx.send(arrival).is_err() {
+                return;
+            }
+            if failed {
+                thread::sleep(Duration::from_millis(100));
+            }
+        }
+    });
+}
+
+/// Whether the bytes start with an HTTP request line.
+fn is_http(head: &[u8]) -> bool {
+    HTTP_METHODS.iter().any(|m| head.starts_with(m))
+}
+
+/// Answers one connection: waits briefly for the client to speak, then writes the greeting, as
+/// an HTTP response to an HTTP client (so `curl` prints it) and as a bare line otherwise (so
+/// `nc` prints it), and closes. Failures of a client that went away are ignored.
+fn answer_tcp(mut stream: TcpStream, local: SocketAddr, peer: SocketAddr) {
+    let _ = stream.set_read_timeout(Some(FIRST_READ));
+    let _ = stream.set_write_timeout(Some(Duration::from_secs(2)));
+    let mut head = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let started = Instant::now();
+    while let Ok(n) = stream.read(&mut chunk) {
+        if n == 0 {
+            break;
+        }
+        head.extend_from_slice(&chunk[..n]);
+        let done = !is_http(&head)
+            || head.windows(4).any(|w| w == b"\r\n\r\n")
+            || head.len() > MAX_REQUEST
+            || started.elapsed() > FIRST_READ;
+        if done {
+            break;
+        }
+    }
+    let line = greeting(local, peer);
+    let reply = if is_http(&head) {
+        format!(
+            "HTTP/1.0 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: \
+             {}\r\nConnection: close\r\n\r\n{line}",
+            line.len()
+        )
+    } else {
+        line
+    };
+    if stream.write_all(reply.as_bytes()).is_err() {
+        return;
+    }
+    let _ = stream.shutdown(Shutdown::Write);
+    // Read what the client still sends until it closes (briefly): closing a socket with unread
+    // data makes the kernel send a reset, which can destroy the reply before it is read.
+    let _ = stream.set_read_timeout(Some(Duration::from_millis(200)));
+    let deadline = Instant::now() + Duration::from_secs(1);
+    while Instant::now() < deadline {
+        match stream.read(&mut chunk) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
+        }
+    }
+}
