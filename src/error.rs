@@ -397,7 +397,7 @@ pub enum Error {
     /// The kernel refused the address at bind (EADDRNOTAVAIL): it vanished since resolve, or is
     /// still tentative.
     #[error(
-        "{addr} cannot be bound now: the address is not assigned to this machine (it was removed since it was checked, or IPv6 duplicate address detection has not finished) (EADDRNOTAVAIL at {phase}); if the address is assigned later, e.g. by DHCP or keepalived, set ListenOptions::freebind"
+        "{addr} cannot be bound now: the address is not assigned to this machine (it was removed since it was checked, or IPv6 duplicate address detection has not finished) (EADDRNOTAVAIL at {phase}); check `ip addr`, and for a server whose address is assigned later (DHCP, keepalived), set ListenOptions::freebind"
     )]
     AddrNotAvailable {
         /// The address.

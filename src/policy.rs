@@ -324,9 +324,16 @@ impl BindPolicy {
         // when no network address complies, or when the target was loopback already.
         let networked = resolved.exposure().reach() != Reach::ThisMachine
             && complying.iter().any(|r| r.scope() != Scope::Loopback);
-        let allowed: Vec<String> = complying
+        let complying: Vec<&Reachable> = complying
             .into_iter()
             .filter(|r| !networked || r.scope() != Scope::Loopback)
+            .collect();
+        // `0.0.0.0:P` is answered with IPv4 addresses, `[::]:P` with IPv6 ones, where any.
+        let same_family = |r: &&Reachable| target.family().is_none_or(|f| f.includes(r.ip()));
+        let family_only = complying.iter().any(same_family);
+        let allowed: Vec<String> = complying
+            .into_iter()
+            .filter(|r| !family_only || same_family(r))
             .map(|r| {
                 let listen = match (r.ip(), BindTarget::ip(r.ip(), port)) {
                     (IpAddr::V6(v6), _) if v6.is_unicast_link_local() => {

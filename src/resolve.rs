@@ -523,7 +523,9 @@ impl fmt::Display for Network {
 impl Exposure {
     fn of(target: &BindTarget, addrs: &[ResolvedAddr], interfaces: &Interfaces) -> Exposure {
         let mut reachable: Vec<Reachable> = Vec::new();
-        for resolved in addrs {
+        // A client bind (`port:`) accepts no connection: nothing is reachable through it.
+        let listening = if target.is_port_only() { &[][..] } else { addrs };
+        for resolved in listening {
             let ip = resolved.addr.ip();
             let matching = interfaces.addresses().filter(|(_, a)| {
                 if ip.is_unspecified() {

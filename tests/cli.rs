@@ -582,28 +582,98 @@ fn check_unusable_targets_exit_3() {
     error_of(&zone, "zone_required");
 }
 
+/// A policy file in a fresh temporary directory (removed on drop).
+struct PolicyFile {
+    dir: std::path::PathBuf,
+    path: std::path::PathBuf,
+}
+
+impl PolicyFile {
+    fn new(name: &str, text: &str) -> PolicyFile {
+        let dir =
+            std::env::temp_dir().join(format!("bindpolicy-cli-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join("policy.toml");
+        std::fs::write(&path, text).expect("write policy");
+        PolicyFile { dir, path }
+    }
+
+    fn arg(&self) -> &str {
+        self.path.to_str().expect("UTF-8 temp path")
+    }
+}
+
+impl Drop for PolicyFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 #[test]
-fn check_policy_is_not_built_yet() {
-    let human = run(&["check", "127.0.0.1:5000", "--policy", "policy.toml"]).expect(2);
+fn check_policy_violation_exits_4() {
+    let file = PolicyFile::new(
+        "violation",
+        "allow_wildcard = false\nscopes = [\"loopback\"]\n",
+    );
+    let human = run(&["check", "0.0.0.0:5000", "--policy", file.arg()]).expect(4);
     assert!(
-        human
-            .stderr
-            .starts_with("error: policy support is not built yet: --policy policy.toml"),
+        human.stderr.starts_with(
+            "error: policy violation (allow_wildcard): 0.0.0.0:5000 is a wildcard, which the \
+             policy forbids; listen on 127.0.0.1:5000 (lo)"
+        ),
         "{human:#?}"
     );
-    let json = run(&[
-        "check",
-        "127.0.0.1:5000",
-        "--policy",
-        "policy.toml",
-        "--json",
-    ])
-    .expect(2);
-    let error = error_of(&json, "usage");
+    assert!(human.stdout.is_empty(), "{human:#?}");
+    let json = run(&["check", "0.0.0.0:5000", "--policy", file.arg(), "--json"]).expect(4);
+    let error = error_of(&json, "policy_violation");
     assert!(
         error["message"]
             .as_str()
-            .is_some_and(|m| m.contains("not built yet")),
+            .is_some_and(|m| m.contains("instead of 0.0.0.0:5000")),
+        "{error}"
+    );
+    // The same file admits a loopback target.
+    let ok = run(&["check", "127.0.0.1:5000", "--policy", file.arg(), "--json"]).expect(0);
+    assert_eq!(ok.json()["exposure"], "this_machine");
+}
+
+#[test]
+fn check_policy_presets_by_name() {
+    run(&["check", "*:5000", "--policy", "local_only"]).expect(4);
+    run(&["check", "localhost:5000", "--policy", "local_only"]).expect(0);
+    run(&["check", "*:5000", "--policy", "permissive"]).expect(0);
+    let ports = PolicyFile::new("ports", "ports = [\"8000-8099\"]\n");
+    let out = run(&["check", "localhost:80", "--policy", ports.arg()]).expect(4);
+    assert!(
+        out.stderr.contains(
+            "port 80 is not among the allowed ports (8000-8099); listen on localhost:8000 instead"
+        ),
+        "{out:#?}"
+    );
+}
+
+#[test]
+fn check_policy_file_errors_exit_2() {
+    let missing = run(&[
+        "check",
+        "127.0.0.1:5000",
+        "--policy",
+        "/nonexistent/policy.toml",
+    ])
+    .expect(2);
+    assert!(
+        missing
+            .stderr
+            .starts_with("error: cannot read the policy file /nonexistent/policy.toml:"),
+        "{missing:#?}"
+    );
+    let bad = PolicyFile::new("bad", "allow_wildcards = false\n");
+    let out = run(&["check", "127.0.0.1:5000", "--policy", bad.arg(), "--json"]).expect(2);
+    let error = error_of(&out, "usage");
+    assert!(
+        error["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("unknown field `allow_wildcards`")),
         "{error}"
     );
 }

@@ -309,9 +309,8 @@ fn allow_wildcard_table() -> Vec<Case> {
             PolicyRule::Wildcard,
             Some("[::]:443"),
             "policy violation (allow_wildcard): [::]:443 is a wildcard, which the policy \
-             forbids; listen on 192.168.71.67:443 (eth0), [fe80::1%eth0]:443 (eth0), \
-             10.0.0.5:443 (eth1), [fd00::5]:443 (eth1), 203.0.113.7:443 (eth2) or \
-             100.64.1.2:443 (tun0) instead of [::]:443",
+             forbids; listen on [fe80::1%eth0]:443 (eth0) or [fd00::5]:443 (eth1) instead of \
+             [::]:443",
         ),
         // The keywords are wildcards too.
         fail(
@@ -404,8 +403,8 @@ fn networks_table() -> Vec<Case> {
             Some("192.168.71.67:8080"),
             "policy violation (networks): 192.168.71.67:8080 would accept connections on \
              192.168.71.67 (eth0, a private address), outside the allowed networks \
-             (10.0.0.0/8, fd00::/8); listen on 10.0.0.5:8080 (eth1) or [fd00::5]:8080 (eth1) \
-             instead of 192.168.71.67:8080",
+             (10.0.0.0/8, fd00::/8); listen on 10.0.0.5:8080 (eth1) instead of \
+             192.168.71.67:8080",
         ),
         fail(
             &tens,
@@ -447,8 +446,7 @@ fn networks_table() -> Vec<Case> {
             Some("[fe80::1%2]:8080"),
             "policy violation (networks): [::]:8080 would accept connections on fe80::1 (eth0, \
              a link-local address), outside the allowed networks (127.0.0.0/8, ::1/128, \
-             10.0.0.0/8, fd00::/8); listen on 10.0.0.5:8080 (eth1) or [fd00::5]:8080 (eth1) \
-             instead of [::]:8080",
+             10.0.0.0/8, fd00::/8); listen on [fd00::5]:8080 (eth1) instead of [::]:8080",
         ),
         // 0.0.0.0/0 is every IPv4 address and no IPv6 one, and ::/0 the reverse.
         pass(&all_v4, full, "0.0.0.0:8080"),
@@ -621,8 +619,7 @@ fn scopes_table() -> Vec<Case> {
             Some("100.64.1.2:443"),
             "policy violation (scopes): 100.64.1.2:443 would accept connections on 100.64.1.2 \
              (tun0, a shared address), outside the allowed scopes (private); listen on \
-             192.168.71.67:443 (eth0), 10.0.0.5:443 (eth1) or [fd00::5]:443 (eth1) instead of \
-             100.64.1.2:443",
+             192.168.71.67:443 (eth0) or 10.0.0.5:443 (eth1) instead of 100.64.1.2:443",
         ),
         pass(&every, full, "*:443"),
         // An empty list allows nothing.
@@ -917,7 +914,7 @@ fn preset_local_only_table() -> Vec<Case> {
             PolicyRule::Wildcard,
             Some("0.0.0.0:8080"),
             "policy violation (allow_wildcard): 0.0.0.0:8080 is a wildcard, which the policy \
-             forbids; listen on 127.0.0.1:8080 (lo) or [::1]:8080 (lo) instead of 0.0.0.0:8080",
+             forbids; listen on 127.0.0.1:8080 (lo) instead of 0.0.0.0:8080",
         ),
         fail(
             &p,
@@ -926,7 +923,7 @@ fn preset_local_only_table() -> Vec<Case> {
             PolicyRule::Wildcard,
             Some("[::]:8080"),
             "policy violation (allow_wildcard): [::]:8080 is a wildcard, which the policy \
-             forbids; listen on 127.0.0.1:8080 (lo) or [::1]:8080 (lo) instead of [::]:8080",
+             forbids; listen on [::1]:8080 (lo) instead of [::]:8080",
         ),
         fail(
             &p,
@@ -936,7 +933,7 @@ fn preset_local_only_table() -> Vec<Case> {
             Some("10.0.0.5:8080"),
             "policy violation (scopes): 10.0.0.5:8080 would accept connections on 10.0.0.5 \
              (eth1, a private address), outside the allowed scopes (loopback); listen on \
-             127.0.0.1:8080 (lo) or [::1]:8080 (lo) instead of 10.0.0.5:8080",
+             127.0.0.1:8080 (lo) instead of 10.0.0.5:8080",
         ),
         fail(
             &p,
@@ -956,7 +953,7 @@ fn preset_local_only_table() -> Vec<Case> {
             Some("[fe80::1%2]:8080"),
             "policy violation (scopes): [fe80::1%eth0]:8080 would accept connections on \
              fe80::1 (eth0, a link-local address), outside the allowed scopes (loopback); \
-             listen on 127.0.0.1:8080 (lo) or [::1]:8080 (lo) instead of [fe80::1%eth0]:8080",
+             listen on [::1]:8080 (lo) instead of [fe80::1%eth0]:8080",
         ),
     ]
 }
@@ -1007,8 +1004,8 @@ fn preset_private_networks_table() -> Vec<Case> {
             Some("100.64.1.2:8080"),
             "policy violation (scopes): 0.0.0.0:8080 would accept connections on 100.64.1.2 \
              (tun0, a shared address), outside the allowed scopes (loopback, link_local, \
-             private); listen on 192.168.71.67:8080 (eth0), [fe80::1%eth0]:8080 (eth0), \
-             10.0.0.5:8080 (eth1) or [fd00::5]:8080 (eth1) instead of 0.0.0.0:8080",
+             private); listen on 192.168.71.67:8080 (eth0) or 10.0.0.5:8080 (eth1) instead of \
+             0.0.0.0:8080",
         ),
         fail(
             &p,
@@ -1018,8 +1015,8 @@ fn preset_private_networks_table() -> Vec<Case> {
             Some("203.0.113.7:8080"),
             "policy violation (scopes): 203.0.113.7:8080 would accept connections on \
              203.0.113.7 (eth2, a global address), outside the allowed scopes (loopback, \
-             link_local, private); listen on 192.168.71.67:8080 (eth0), [fe80::1%eth0]:8080 \
-             (eth0), 10.0.0.5:8080 (eth1) or [fd00::5]:8080 (eth1) instead of 203.0.113.7:8080",
+             link_local, private); listen on 192.168.71.67:8080 (eth0) or 10.0.0.5:8080 (eth1) \
+             instead of 203.0.113.7:8080",
         ),
         fail(
             &p,
@@ -1040,8 +1037,8 @@ fn preset_private_networks_table() -> Vec<Case> {
             Some("100.64.1.2:8080"),
             "policy violation (scopes): 100.64.1.2:8080 would accept connections on 100.64.1.2 \
              (tun0, a shared address), outside the allowed scopes (loopback, link_local, \
-             private); listen on 192.168.71.67:8080 (eth0), [fe80::1%eth0]:8080 (eth0), \
-             10.0.0.5:8080 (eth1) or [fd00::5]:8080 (eth1) instead of 100.64.1.2:8080",
+             private); listen on 192.168.71.67:8080 (eth0) or 10.0.0.5:8080 (eth1) instead of \
+             100.64.1.2:8080",
         ),
         fail(
             &p,

@@ -19,7 +19,7 @@
 //! | 1 | any other runtime failure (bind, connect, I/O) |
 //! | 2 | usage error, or a target that does not parse |
 //! | 3 | the target is valid but cannot be used on this machine |
-//! | 4 | the target breaks the policy (with `--policy`, once policies exist) |
+//! | 4 | the target breaks the policy (`check --policy`) |
 
 // The root of a binary in src/bin/ looks for its modules beside it; these live in a folder of
 // the binary's name.
@@ -39,7 +39,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use bindpolicy::{
-    BindTarget, Exposure, Family, Interface, InterfaceAddr, Interfaces, LocalAddress,
+    BindPolicy, BindTarget, Exposure, Family, Interface, InterfaceAddr, Interfaces, LocalAddress,
     LocalInterface, PortRange, Zone,
 };
 use clap::Parser as _;
@@ -314,17 +314,42 @@ fn parse(spec: &str, json: bool) -> Result<(), Failure> {
     Ok(())
 }
 
+/// A policy from `--policy`: a preset's name (`local_only`, `private_networks`,
+/// `permissive`) or a TOML file of `BindPolicy` keys.
+fn load_policy(path: &Path) -> Result<BindPolicy, Failure> {
+    let preset = match path.to_str() {
+        Some("local_only") => Some(BindPolicy::local_only()),
+        Some("private_networks") => Some(BindPolicy::private_networks()),
+        Some("permissive") => Some(BindPolicy::permissive()),
+        _ => None,
+    };
+    if let Some(preset) = preset.filter(|_| !path.exists()) {
+        return Ok(preset);
+    }
+    let text = std::fs::read_to_string(path).map_err(|err| {
+        Failure::Usage(format!(
+            "cannot read the policy file {}: {err}; give a TOML file of BindPolicy keys, or \
+             local_only, private_networks or permissive",
+            path.display()
+        ))
+    })?;
+    toml::from_str(&text).map_err(|err| {
+        Failure::Usage(format!(
+            "the policy file {} is not a valid policy: {}",
+            path.display(),
+            err.to_string().trim_end()
+        ))
+    })
+}
+
 /// `check`.
 fn check(spec: &str, policy: Option<&Path>, json: bool) -> Result<(), Failure> {
-    if let Some(path) = policy {
-        return Err(Failure::Usage(format!(
-            "policy support is not built yet: --policy {} cannot be checked until the policy \
-             layer is in the library; run `bindpolicy check {spec}` without --policy for now",
-            path.display()
-        )));
-    }
+    let policy = policy.map(load_policy).transpose()?;
     let target: BindTarget = spec.parse()?;
     let resolved = target.resolve()?;
+    if let Some(policy) = &policy {
+        policy.check(&resolved)?;
+    }
     let exposure = resolved.exposure();
     // A URL with port 0 opens nothing: the port is known only once bound (see `listen`).
     let urls = if target.port() == 0 {

@@ -251,7 +251,7 @@ pub fn bind_addrs(resolved: &Resolved) -> Vec<String> {
 pub enum Failure {
     /// An error of the library.
     Lib(Error),
-    /// A usage error the command found itself, e.g. `--policy` before policies exist.
+    /// A usage error the command found itself, e.g. an unreadable `--policy` file.
     Usage(String),
     /// Writing the output failed.
     Io(io::Error),
@@ -381,9 +381,7 @@ pub fn exit_code(kind: ErrorKind) -> u8 {
         | ErrorKind::NoAddress
         | ErrorKind::ZoneRequired
         | ErrorKind::FamilyUnsupported => EXIT_UNUSABLE,
-        // The policy layer's `ErrorKind::PolicyViolation` is not in the library yet; matching on
-        // its stable name keeps this table right the day it lands.
-        other if other.as_str() == "policy_violation" => EXIT_POLICY,
+        ErrorKind::PolicyViolation => EXIT_POLICY,
         _ => EXIT_FAILURE,
     }
 }
