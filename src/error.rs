@@ -853,7 +853,8 @@ fn interface_not_found_message(name: &str, known: &[String]) -> String {
         None => msg.push('.'),
     }
     if known.is_empty() {
-        msg.push_str(" This machine lists no interfaces.");
+        // The kernel said ENODEV (the interface is gone), or the snapshot holds none.
+        msg.push_str(" Check `ip link` for the interfaces this machine has now.");
     } else {
         msg.push_str(&format!(" This machine has: {}.", known.join(", ")));
     }

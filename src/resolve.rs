@@ -524,7 +524,11 @@ impl Exposure {
     fn of(target: &BindTarget, addrs: &[ResolvedAddr], interfaces: &Interfaces) -> Exposure {
         let mut reachable: Vec<Reachable> = Vec::new();
         // A client bind (`port:`) accepts no connection: nothing is reachable through it.
-        let listening = if target.is_port_only() { &[][..] } else { addrs };
+        let listening = if target.is_port_only() {
+            &[][..]
+        } else {
+            addrs
+        };
         for resolved in listening {
             let ip = resolved.addr.ip();
             let matching = interfaces.addresses().filter(|(_, a)| {

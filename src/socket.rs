@@ -194,9 +194,16 @@ pub(crate) fn classify(
             source: Some(source),
         };
     }
-    if raw == Some(sys::ENODEV) && phase == Phase::SetOption("SO_BINDTODEVICE") {
+    if raw == Some(sys::ENODEV) {
+        // SO_BINDTODEVICE to a missing device, or a bind/connect whose scope id names an
+        // interface that is gone (deleted since resolve).
+        let name = match (interface, addr) {
+            (Some(name), _) => name.to_owned(),
+            (None, SocketAddr::V6(v6)) if v6.scope_id() != 0 => format!("%{}", v6.scope_id()),
+            (None, _) => String::new(),
+        };
         return Error::InterfaceNotFound {
-            name: interface.unwrap_or_default().to_owned(),
+            name,
             known: Vec::new(),
             source: Some(source),
         };

@@ -405,16 +405,10 @@ fn zone_interface_deleted_between_resolve_and_bind() {
     teardown(lan);
 }
 
-/// What the kind should be: the zone names an interface that no longer exists, which is
-/// `interface_not_found`, as it is for a zone that names no interface at resolve and for
-/// SO_BINDTODEVICE to a missing interface. The library classifies ENODEV only in the
-/// SO_BINDTODEVICE phase (src/socket.rs, `classify`), so at bind() it falls through to the
-/// catch-all `io` ("bind() failed for [fe80::…%2]:5001", source ENODEV "No such device").
-/// The same holds for `Connector::connect` from `[fe80::…%INDEX]:0` with a stale index.
+/// The zone names an interface that no longer exists: `interface_not_found`, as for a zone that
+/// names no interface at resolve and for SO_BINDTODEVICE to a missing interface (ENODEV at
+/// bind() is classified like ENODEV at setsockopt).
 #[test]
-#[ignore = "library gap: ENODEV at bind() (link-local zone whose interface is gone) is `io`, \
-            not `interface_not_found` (src/socket.rs classify handles ENODEV only for \
-            SO_BINDTODEVICE)"]
 fn zone_interface_deleted_is_interface_not_found() {
     require_netns!();
     let _serial = serial();
