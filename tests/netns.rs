@@ -655,8 +655,7 @@ fn assert_binds_after_dad(site: &Site, addr: Ipv6Addr) {
 }
 
 /// The kernel's side of a tentative address, from a thread that entered the namespace: bind
-/// fails with EADDRNOTAVAIL until DAD is done. The crate's `Tentative` warning is not checked
-/// here (see the ignored `tentative_address_warns_then_bind_fails_thread`).
+/// fails with EADDRNOTAVAIL until DAD is done (the warning: the next test).
 #[test]
 fn tentative_address_cannot_be_bound() {
     require_netns!();
@@ -685,13 +684,9 @@ fn tentative_address_cannot_be_bound() {
     assert_binds_after_dad(&site, addr);
 }
 
-/// The crate's prediction from a thread in the namespace: a `Tentative` warning. It is not
-/// given, because `Interfaces::current` reads `/proc/net/if_inet6`, i.e. `/proc/self/net`,
-/// which shows the namespace of the process's main thread (here the host's), not the calling
-/// thread's. Reading `/proc/thread-self/net/if_inet6` (Linux 3.17+) would fix it.
+/// The crate's prediction from a thread in the namespace: a `Tentative` warning. This needs
+/// `/proc/thread-self/net/if_inet6`: `/proc/net` shows the main thread's namespace.
 #[test]
-#[ignore = "library: tentative detection reads /proc/net/if_inet6 (the main thread's netns); \
-            /proc/thread-self/net/if_inet6 would follow a thread that entered a namespace"]
 fn tentative_address_warns_then_bind_fails_thread() {
     require_netns!();
     let _lock = shared();

@@ -24,9 +24,18 @@ pub(crate) fn interface_is_up(name: &str) -> Option<bool> {
     Some(flags & IFF_UP != 0)
 }
 
+/// A file of the calling thread's network namespace: /proc/net is the main thread's, which
+/// differs from the caller's after a setns(2) on one thread (a namespace-hopping test, or a
+/// program that serves several namespaces). /proc/thread-self exists since Linux 3.17.
+fn read_net_file(name: &str) -> Option<String> {
+    std::fs::read_to_string(format!("/proc/thread-self/net/{name}"))
+        .or_else(|_| std::fs::read_to_string(format!("/proc/net/{name}")))
+        .ok()
+}
+
 /// The tentative IPv6 addresses, with their interface index, from /proc/net/if_inet6.
 pub(crate) fn tentative_ipv6() -> Vec<(Ipv6Addr, u32)> {
-    std::fs::read_to_string("/proc/net/if_inet6")
+    read_net_file("if_inet6")
         .map(|text| parse_if_inet6(&text))
         .unwrap_or_default()
 }
@@ -77,13 +86,13 @@ pub(crate) const EINVAL: i32 = 22;
 /// same user are visible without root; `None` when nothing is found.
 pub(crate) fn port_holder(port: u16, tcp: bool) -> Option<PortHolder> {
     let tables: [(&str, bool); 2] = if tcp {
-        [("/proc/net/tcp", false), ("/proc/net/tcp6", true)]
+        [("tcp", false), ("tcp6", true)]
     } else {
-        [("/proc/net/udp", false), ("/proc/net/udp6", true)]
+        [("udp", false), ("udp6", true)]
     };
     let mut sockets: Vec<(u64, SocketAddr)> = Vec::new();
-    for (path, v6) in tables {
-        if let Ok(text) = std::fs::read_to_string(path) {
+    for (name, v6) in tables {
+        if let Some(text) = read_net_file(name) {
             sockets.extend(parse_socket_table(&text, port, v6, tcp));
         }
     }
