@@ -1,4 +1,4 @@
-//! Opens and closes N listening sockets on 127.0.0.1:0, for counting syscalls with `strace -f -c`: `cargo run --release --example listen_loop -- MODE N`, MODE one of `resolved` (bindpolicy, resolved once), `resolve` (bindpolicy, resolving each time), `socket2` (the raw sequence), `socket2-port` (the raw sequence plus getsockname), `std`.
+//! Opens and closes N listening sockets on 127.0.0.1:0, for counting syscalls with `strace -f -c`: `cargo run --release --example listen_loop -- MODE N [TARGET]`, TARGET (bindpolicy modes only) 127.0.0.1:0 unless given, MODE one of `resolved` (bindpolicy, resolved once), `resolve` (bindpolicy, resolving each time), `socket2` (the raw sequence), `socket2-port` (the raw sequence plus getsockname), `std`.
 
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::process::ExitCode;
@@ -23,10 +23,16 @@ fn main() -> ExitCode {
         args.first(),
         args.get(1).and_then(|n| n.parse::<u32>().ok()),
     ) else {
-        eprintln!("usage: listen_loop resolved|resolve|socket2|socket2-port|std N");
+        eprintln!("usage: listen_loop resolved|resolve|socket2|socket2-port|std N [TARGET]");
         return ExitCode::FAILURE;
     };
-    let target: BindTarget = "127.0.0.1:0".parse().expect("target");
+    let target: BindTarget = match args.get(2).map_or("127.0.0.1:0", String::as_str).parse() {
+        Ok(target) => target,
+        Err(err) => {
+            eprintln!("{err}");
+            return ExitCode::FAILURE;
+        }
+    };
     let addr = SockAddr::from(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)));
     let resolved = (mode == "resolved").then(|| target.resolve().expect("resolve"));
     let mut ports: u64 = 0;
