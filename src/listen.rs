@@ -499,6 +499,7 @@ fn open(
     if options.nonblocking {
         socket::set_nonblocking(&socket)?;
     }
+    let mut freebound = false;
     match socket::bind(&socket, addr) {
         Ok(()) => {}
         Err(failure)
@@ -509,7 +510,7 @@ fn open(
                 return Err(failure);
             }
             socket::bind(&socket, addr)?;
-            warnings.push(Warning::FreeBind { addr });
+            freebound = true;
         }
         Err(failure) => return Err(failure),
     }
@@ -524,5 +525,8 @@ fn open(
     } else {
         addr
     };
+    if freebound {
+        warnings.push(Warning::FreeBind { addr: local });
+    }
     Ok((socket, local))
 }

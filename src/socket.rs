@@ -213,9 +213,7 @@ pub(crate) fn classify(
             addr,
             phase,
             holder: match phase {
-                Phase::Bind => {
-                    sys::port_holder(addr.port(), transport == Transport::Tcp).map(Box::new)
-                }
+                Phase::Bind => sys::port_holder(addr, transport == Transport::Tcp).map(Box::new),
                 _ => None,
             },
             source,

@@ -310,9 +310,6 @@ fn a_dual_stack_holder_of_the_v6_wildcard_is_named_with_the_v6only_hint() {
 /// The holder must be the socket that conflicts with the address asked for, not any socket
 /// on the same port number.
 #[test]
-#[ignore = "src bug: sys::port_holder matches the port number only (any address, both families), \
-            so binding [::1]:P while this process holds 127.0.0.1:P and [::1]:P names 127.0.0.1:P \
-            (the first LISTEN socket on P found in /proc/PID/fd) as the holder"]
 fn the_holder_named_is_the_conflicting_socket() {
     let held = listen("localhost:0");
     let port = held.port();
@@ -1043,8 +1040,9 @@ fn freebind_never_gives_addr_not_available_at_bind_with_the_hint() {
                 format!(
                     "{} cannot be bound now: the address is not assigned to this machine (it \
                      was removed since it was checked, or IPv6 duplicate address detection has \
-                     not finished) (EADDRNOTAVAIL at bind()); if the address is assigned later, \
-                     e.g. by DHCP or keepalived, set ListenOptions::freebind",
+                     not finished) (EADDRNOTAVAIL at bind()); check `ip addr`, and for a server \
+                     whose address is assigned later (DHCP, keepalived), set \
+                     ListenOptions::freebind",
                     SocketAddr::new(ip, 0)
                 )
             );
@@ -1098,8 +1096,6 @@ fn freebind_on_addr_not_available_binds_and_warns() {
 /// The warning is made after bind, so it can name the port the OS picked, as
 /// [`bindpolicy::Bound::local_addrs`] and the exposure do.
 #[test]
-#[ignore = "src bug: Warning::FreeBind carries the address before bind, so for port 0 it reads \
-            '198.18.99.1:0 is not assigned to this machine yet' instead of the bound port"]
 fn freebind_warning_names_the_bound_port() {
     let Some(resolved) = resolved_absent(IpAddr::V4(ABSENT_V4), 0) else {
         return;

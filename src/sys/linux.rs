@@ -79,12 +79,15 @@ pub(crate) const ENODEV: i32 = 19;
 /// EINVAL: on bind() of a link-local IPv6 address, a missing scope id.
 pub(crate) const EINVAL: i32 = 22;
 
-/// The process that holds `port` on `local`'s family, from /proc/net and /proc/PID/fd.
+/// The process whose socket conflicts with binding `addr`, from /proc/net and /proc/PID/fd.
 ///
-/// Reads the socket tables for the sockets bound to the port (listening ones for TCP), then
-/// looks for a file descriptor that points at one of their inodes. Only other processes of the
-/// same user are visible without root; `None` when nothing is found.
-pub(crate) fn port_holder(port: u16, tcp: bool) -> Option<PortHolder> {
+/// Reads the socket tables for the sockets bound to the port (listening ones for TCP) that
+/// could conflict with `addr`, best match first: the same address, then a wildcard of the
+/// same family (or `addr` is one), then the other family's wildcard (a dual-stack `[::]`).
+/// Then it looks for a file descriptor that points at one of their inodes. Only processes of
+/// the same user are visible without root; `None` when nothing is found.
+pub(crate) fn port_holder(addr: SocketAddr, tcp: bool) -> Option<PortHolder> {
+    let port = addr.port();
     let tables: [(&str, bool); 2] = if tcp {
         [("tcp", false), ("tcp6", true)]
     } else {
@@ -96,9 +99,13 @@ pub(crate) fn port_holder(port: u16, tcp: bool) -> Option<PortHolder> {
             sockets.extend(parse_socket_table(&text, port, v6, tcp));
         }
     }
-    if sockets.is_empty() {
-        return None;
-    }
+    let mut sockets: Vec<(u8, u64, SocketAddr)> = sockets
+        .into_iter()
+        .filter_map(|(inode, local)| conflict_rank(addr, local).map(|rank| (rank, inode, local)))
+        .collect();
+    sockets.sort_by_key(|(rank, ..)| *rank);
+    let best_rank = sockets.first()?.0;
+    let mut found: Option<(u8, PortHolder)> = None;
     for proc_entry in std::fs::read_dir("/proc").ok()?.flatten() {
         let Some(pid) = proc_entry
             .file_name()
@@ -122,19 +129,42 @@ pub(crate) fn port_holder(port: u16, tcp: bool) -> Option<PortHolder> {
             else {
                 continue;
             };
-            if let Some((_, local)) = sockets.iter().find(|(i, _)| *i == inode) {
-                let command = std::fs::read_to_string(proc_entry.path().join("comm"))
-                    .map(|c| c.trim().to_owned())
-                    .unwrap_or_default();
-                return Some(PortHolder {
+            let Some((rank, _, local)) = sockets.iter().find(|(_, i, _)| *i == inode) else {
+                continue;
+            };
+            if found.as_ref().is_some_and(|(best, _)| best <= rank) {
+                continue;
+            }
+            let command = std::fs::read_to_string(proc_entry.path().join("comm"))
+                .map(|c| c.trim().to_owned())
+                .unwrap_or_default();
+            found = Some((
+                *rank,
+                PortHolder {
                     pid,
                     command,
                     local: *local,
-                });
+                },
+            ));
+            if *rank == best_rank {
+                return found.map(|(_, holder)| holder);
             }
         }
     }
-    None
+    found.map(|(_, holder)| holder)
+}
+
+/// How well a socket bound to `local` explains a bind of `addr` failing: 0 the same address,
+/// 1 a wildcard of the same family on either side, 2 the other family's wildcard (dual stack).
+fn conflict_rank(addr: SocketAddr, local: SocketAddr) -> Option<u8> {
+    let same_family = addr.is_ipv4() == local.is_ipv4();
+    let wildcard = addr.ip().is_unspecified() || local.ip().is_unspecified();
+    match (addr.ip() == local.ip(), same_family, wildcard) {
+        (true, _, _) => Some(0),
+        (false, true, true) => Some(1),
+        (false, false, true) if addr.is_ipv6() || local.is_ipv6() => Some(2),
+        _ => None,
+    }
 }
 
 /// Rows of /proc/net/{tcp,tcp6,udp,udp6} bound to `port`: `(inode, local address)`. TCP rows

@@ -26,7 +26,7 @@ pub(crate) fn set_bind_address_no_port(
 }
 
 /// Unknown: no /proc to read; the error says how to look.
-pub(crate) fn port_holder(_port: u16, _tcp: bool) -> Option<PortHolder> {
+pub(crate) fn port_holder(_addr: std::net::SocketAddr, _tcp: bool) -> Option<PortHolder> {
     None
 }
 
