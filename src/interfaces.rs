@@ -45,6 +45,12 @@ impl Interfaces {
     ///
     /// [`Error::Interfaces`] when the OS enumeration fails.
     pub fn current() -> Result<Interfaces> {
+        Interfaces::current_for(None)
+    }
+
+    /// [`Interfaces::current`] for resolving a target on `port`: the privileged-port facts
+    /// are read only as far as that port needs them (none for port 0).
+    pub(crate) fn current_for(port: Option<u16>) -> Result<Interfaces> {
         let rows = if_addrs::get_if_addrs().map_err(|source| Error::Interfaces { source })?;
         let mut by_name: BTreeMap<String, usize> = BTreeMap::new();
         let mut list: Vec<Interface> = Vec::new();
@@ -69,7 +75,12 @@ impl Interfaces {
             // administratively up (no carrier), so ask the OS only for those.
             iface.up = running || sys::interface_is_up(&iface.name).unwrap_or(false);
         }
-        if list.iter().any(|i| i.addrs.iter().any(|a| a.ip.is_ipv6())) {
+        // ::1 is never tentative; only other IPv6 addresses make the file worth reading.
+        if list.iter().any(|i| {
+            i.addrs
+                .iter()
+                .any(|a| a.ip.is_ipv6() && !a.ip.is_loopback())
+        }) {
             let tentative = sys::tentative_ipv6();
             for iface in &mut list {
                 for addr in &mut iface.addrs {
@@ -81,7 +92,7 @@ impl Interfaces {
         }
         Ok(Interfaces {
             list,
-            privilege: sys::port_privilege(),
+            privilege: sys::port_privilege(port),
         })
     }
 

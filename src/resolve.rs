@@ -12,7 +12,8 @@ use crate::warning::Warning;
 impl BindTarget {
     /// Resolves the target against this machine's interfaces, enumerated once.
     ///
-    /// This is `resolve_with(&Interfaces::current()?)`.
+    /// This is `resolve_with(&Interfaces::current()?)`, except that the privileged-port
+    /// facts are read only as far as the target's port needs them.
     ///
     /// # Errors
     ///
@@ -28,7 +29,9 @@ impl BindTarget {
     /// # Ok::<(), bindpolicy::Error>(())
     /// ```
     pub fn resolve(&self) -> Result<Resolved> {
-        self.resolve_with(&Interfaces::current()?)
+        // A client bind (`port:`) gets no privileged-port warning: no need to look.
+        let port = if self.is_port_only() { 0 } else { self.port() };
+        self.resolve_with(&Interfaces::current_for(Some(port))?)
     }
 
     /// Resolves the target against a snapshot of the interfaces. No I/O.

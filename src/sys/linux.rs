@@ -28,9 +28,27 @@ pub(crate) fn interface_is_up(name: &str) -> Option<bool> {
 /// differs from the caller's after a setns(2) on one thread (a namespace-hopping test, or a
 /// program that serves several namespaces). /proc/thread-self exists since Linux 3.17.
 fn read_net_file(name: &str) -> Option<String> {
-    std::fs::read_to_string(format!("/proc/thread-self/net/{name}"))
-        .or_else(|_| std::fs::read_to_string(format!("/proc/net/{name}")))
-        .ok()
+    read_proc(&format!("/proc/thread-self/net/{name}"))
+        .or_else(|| read_proc(&format!("/proc/net/{name}")))
+}
+
+/// A /proc file in as few syscalls as it takes: open, a page-sized read until EOF, close.
+/// (`fs::read_to_string` first asks the size, which procfs reports as 0, then reads in
+/// growing chunks from 32 bytes: twice the syscalls for /proc/self/status.)
+fn read_proc(path: &str) -> Option<String> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path).ok()?;
+    let mut bytes = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        match file.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => bytes.extend_from_slice(chunk.get(..n)?),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return None,
+        }
+    }
+    String::from_utf8(bytes).ok()
 }
 
 /// The tentative IPv6 addresses, with their interface index, from /proc/net/if_inet6.
@@ -53,17 +71,24 @@ fn parse_if_inet6(text: &str) -> Vec<(Ipv6Addr, u32)> {
         .collect()
 }
 
-/// `net.ipv4.ip_unprivileged_port_start` and CAP_NET_BIND_SERVICE in the effective set.
-pub(crate) fn port_privilege() -> Option<PortPrivilege> {
+/// `net.ipv4.ip_unprivileged_port_start` and CAP_NET_BIND_SERVICE in the effective set; for
+/// `Some(port)`, the capability is read only if that port is privileged (it decides nothing
+/// otherwise) and `None` comes back for port 0, which is never privileged.
+pub(crate) fn port_privilege(port: Option<u16>) -> Option<PortPrivilege> {
+    if port == Some(0) {
+        return None;
+    }
+    let start = unprivileged_port_start()?;
+    let needed = port.is_none_or(|p| p < start);
     Some(PortPrivilege {
-        unprivileged_port_start: unprivileged_port_start()?,
-        can_bind_privileged: has_capability(CAP_NET_BIND_SERVICE).unwrap_or(false),
+        unprivileged_port_start: start,
+        can_bind_privileged: needed && has_capability(CAP_NET_BIND_SERVICE).unwrap_or(false),
     })
 }
 
 /// Whether the effective capability set holds `cap`, from /proc/self/status.
 pub(crate) fn has_capability(cap: u32) -> Option<bool> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let status = read_proc("/proc/self/status")?;
     let hex = status
         .lines()
         .find_map(|l| l.strip_prefix("CapEff:"))?
@@ -218,8 +243,7 @@ pub(crate) fn set_bind_address_no_port(socket: &socket2::Socket) -> Result<(), F
 
 /// `net.ipv4.ip_unprivileged_port_start`, read when explaining an EACCES.
 pub(crate) fn unprivileged_port_start() -> Option<u16> {
-    std::fs::read_to_string("/proc/sys/net/ipv4/ip_unprivileged_port_start")
-        .ok()?
+    read_proc("/proc/sys/net/ipv4/ip_unprivileged_port_start")?
         .trim()
         .parse()
         .ok()

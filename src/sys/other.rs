@@ -47,7 +47,7 @@ pub(crate) fn tentative_ipv6() -> Vec<(Ipv6Addr, u32)> {
 }
 
 /// Unknown: no privileged-port warning is given.
-pub(crate) fn port_privilege() -> Option<PortPrivilege> {
+pub(crate) fn port_privilege(_port: Option<u16>) -> Option<PortPrivilege> {
     None
 }
 
