@@ -594,7 +594,7 @@ fn unknown_interface_without_a_close_name_lists_names_only() {
     let err = fail("eth0:80", &Interfaces::default());
     assert_eq!(
         err.to_string(),
-        "no interface is named \"eth0\". This machine lists no interfaces."
+        "no interface is named \"eth0\". Check `ip link` for the interfaces this machine has now."
     );
 }
 
