@@ -167,10 +167,9 @@ impl Connector {
     #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
     pub async fn connect_tokio(&self, remote: SocketAddr) -> Result<tokio::net::TcpStream> {
         let plan = self.plan(remote, Transport::Tcp)?;
-        let ports = plan.port_order();
-        let attempts = ports.len();
+        let attempts = plan.attempts();
         let mut last: Option<Error> = None;
-        for (n, port) in ports.into_iter().enumerate() {
+        for (n, port) in plan.port_order().enumerate() {
             let (socket, local) = match plan.bind(port) {
                 Ok(bound) => bound,
                 Err((failure, addr)) => {
@@ -318,21 +317,24 @@ impl Plan {
         self.ports.len() > 1
     }
 
-    /// The ports to try: the whole range once, from a random start.
-    fn port_order(&self) -> Vec<u16> {
+    /// The ports to try, lazily: the whole range once, from a random start, less a port that
+    /// would connect to itself.
+    fn port_order(&self) -> impl Iterator<Item = u16> + '_ {
         let len = self.ports.len();
-        let start = if len > 1 {
-            random_u64() % u64::from(len)
-        } else {
-            0
+        let first = u32::from(self.ports.first());
+        let start = match len {
+            1 => 0,
+            _ => u32::try_from(random_u64() % u64::from(len)).unwrap_or(0),
         };
-        (0..u64::from(len))
-            .filter_map(|i| {
-                let offset = u16::try_from((start + i) % u64::from(len)).ok()?;
-                self.ports.first().checked_add(offset)
-            })
+        (0..len)
+            .filter_map(move |i| u16::try_from(first + (start + i) % len).ok())
             .filter(|p| !(self.is_range() && Some(*p) == self.skip_port))
-            .collect()
+    }
+
+    /// How many ports [`Plan::port_order`] yields.
+    fn attempts(&self) -> usize {
+        let skipped = self.is_range() && self.skip_port.is_some_and(|p| self.ports.contains(p));
+        usize::try_from(self.ports.len()).unwrap_or(usize::MAX) - usize::from(skipped)
     }
 
     /// socket, options and bind for one port; `None` local when no bind was needed.
@@ -395,10 +397,9 @@ impl Plan {
         remote: SocketAddr,
         connect: impl Fn(&Socket, Option<SocketAddr>) -> std::result::Result<(), Failure>,
     ) -> Result<Socket> {
-        let ports = self.port_order();
-        let attempts = ports.len();
+        let attempts = self.attempts();
         let mut last: Option<Error> = None;
-        for (n, port) in ports.into_iter().enumerate() {
+        for (n, port) in self.port_order().enumerate() {
             let more = n + 1 < attempts;
             let (socket, local) = match self.bind(port) {
                 Ok(bound) => bound,
@@ -482,11 +483,23 @@ fn connect_error(
             remote,
             source,
         },
-        io::ErrorKind::AddrInUse | io::ErrorKind::AddrNotAvailable if pinned => Error::TimeWait {
-            local: local.unwrap_or(remote),
-            remote,
-            source,
-        },
+        io::ErrorKind::AddrInUse | io::ErrorKind::AddrNotAvailable if pinned => {
+            let local = local.unwrap_or(remote);
+            match sys::tuple_is_live(local.port(), remote) {
+                // A live connection holds the 4-tuple: no wait will free it.
+                Some(true) => Error::AddrInUse {
+                    addr: local,
+                    phase: Phase::Connect,
+                    holder: None,
+                    source,
+                },
+                _ => Error::TimeWait {
+                    local,
+                    remote,
+                    source,
+                },
+            }
+        }
         io::ErrorKind::AlreadyExists if source.raw_os_error().is_none() => {
             // Our own self-connect marker (see self_connect_failure).
             Error::SelfConnect {

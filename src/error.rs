@@ -307,7 +307,8 @@ pub enum Error {
 
     /// The interface exists but has no address to bind.
     #[error(
-        "interface {interface} has no {family} address to bind (it is {state}); assign one, or bring the interface up"
+        "interface {interface} has no {}address to bind (it is {state}); assign one, or bring the interface up",
+        family_prefix(*.family)
     )]
     NoAddress {
         /// The interface.
@@ -434,7 +435,8 @@ pub enum Error {
         range: PortRange,
         /// How many ports were tried.
         attempts: u32,
-        /// The last port's error.
+        /// The last port's error. It is also the [`source`](std::error::Error::source), as a
+        /// `Box<Error>`: downcast to `Box<bindpolicy::Error>`, or match on this field.
         #[source]
         last: Box<Error>,
     },
@@ -846,8 +848,21 @@ fn not_local_message(addr: &IpAddr, port: u16, local: &[(IpAddr, String)]) -> St
     )
 }
 
+/// "IPv4 " or "IPv6 " before "address"; nothing for both.
+fn family_prefix(family: Family) -> &'static str {
+    match family {
+        Family::Ipv4 => "IPv4 ",
+        Family::Ipv6 => "IPv6 ",
+        Family::Both => "",
+    }
+}
+
 fn interface_not_found_message(name: &str, known: &[String]) -> String {
-    let mut msg = format!("no interface is named {name:?}");
+    let mut msg = if !name.is_empty() && name.bytes().all(|b| b.is_ascii_digit()) {
+        format!("no interface has index {name}")
+    } else {
+        format!("no interface is named {name:?}")
+    };
     match crate::parse::did_you_mean(name, known.iter().map(String::as_str)) {
         Some(close) => msg.push_str(&format!("; did you mean {close:?}?")),
         None => msg.push('.'),
@@ -893,6 +908,15 @@ fn addr_in_use_message(
     phase: &Phase,
     holder: &Option<Box<PortHolder>>,
 ) -> String {
+    if *phase == Phase::Connect {
+        return format!(
+            "{addr} already has a live connection to that destination, so connect() finds the \
+             4-tuple in use; close that connection, or pin a range such as port:{}-{} so \
+             another source port is used",
+            addr.port(),
+            addr.port().saturating_add(15)
+        );
+    }
     let mut msg = format!("{addr} is already in use (EADDRINUSE at {phase})");
     match holder {
         Some(holder) => {

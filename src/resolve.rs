@@ -31,7 +31,27 @@ impl BindTarget {
     pub fn resolve(&self) -> Result<Resolved> {
         // A client bind (`port:`) gets no privileged-port warning: no need to look.
         let port = if self.is_port_only() { 0 } else { self.port() };
-        self.resolve_with(&Interfaces::current_for(Some(port))?)
+        match self.resolve_with(&Interfaces::current_for(Some(port))?) {
+            // Enumeration lists only interfaces with an address; an interface the OS has
+            // without one is `no_address`, not `interface_not_found`.
+            Err(Error::InterfaceNotFound {
+                name,
+                known,
+                source,
+            }) => match crate::sys::interface_is_up(&name) {
+                Some(up) => Err(Error::NoAddress {
+                    interface: name,
+                    family: Family::Both,
+                    state: if up { "up" } else { "down" }.to_owned(),
+                }),
+                None => Err(Error::InterfaceNotFound {
+                    name,
+                    known,
+                    source,
+                }),
+            },
+            other => other,
+        }
     }
 
     /// Resolves the target against a snapshot of the interfaces. No I/O.
@@ -113,7 +133,12 @@ fn wildcards(
     Ok(match family {
         Family::Ipv4 => vec![v4],
         Family::Ipv6 if has_ipv6 => vec![v6],
-        Family::Ipv6 => return Err(no_ipv6("it has no IPv6 address, not even ::1")),
+        Family::Ipv6 => {
+            return Err(no_ipv6(
+                "it has no IPv6 address, not even ::1 (IPv6 is disabled: \
+                 net.ipv6.conf.all.disable_ipv6=1, or ipv6.disable=1 at boot)",
+            ));
+        }
         Family::Both if has_ipv6 => vec![v4, v6],
         Family::Both => {
             if !target.is_port_only() {
@@ -129,10 +154,7 @@ fn wildcards(
 fn no_ipv6(reason: &str) -> Error {
     Error::FamilyUnsupported {
         family: Family::Ipv6,
-        reason: format!(
-            "{reason} (IPv6 is disabled: net.ipv6.conf.*.disable_ipv6=1 or ipv6.disable=1); \
-             use the IPv4 form"
-        ),
+        reason: format!("{reason}; use the IPv4 form"),
         source: None,
     }
 }
@@ -156,7 +178,12 @@ fn loopbacks(
     Ok(match family {
         Family::Ipv4 => vec![v4],
         Family::Ipv6 if has_v6 => vec![v6],
-        Family::Ipv6 => return Err(no_ipv6("::1 is not assigned to any interface")),
+        Family::Ipv6 => {
+            return Err(no_ipv6(
+                "::1 is not assigned to any interface (IPv6 is off on lo: \
+                 net.ipv6.conf.lo.disable_ipv6=1)",
+            ));
+        }
         Family::Both if has_v6 => vec![v4, v6],
         Family::Both => {
             warnings.push(Warning::NoIpv6 {

@@ -199,7 +199,7 @@ pub(crate) fn classify(
         // interface that is gone (deleted since resolve).
         let name = match (interface, addr) {
             (Some(name), _) => name.to_owned(),
-            (None, SocketAddr::V6(v6)) if v6.scope_id() != 0 => format!("%{}", v6.scope_id()),
+            (None, SocketAddr::V6(v6)) if v6.scope_id() != 0 => v6.scope_id().to_string(),
             (None, _) => String::new(),
         };
         return Error::InterfaceNotFound {

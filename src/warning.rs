@@ -25,7 +25,8 @@ pub enum Warning {
     },
     /// Port 0: the OS picks the port at bind, so clients must learn it afterwards.
     EphemeralPort,
-    /// The machine has no IPv6 (or no ::1), so a both-families target covers IPv4 only.
+    /// The machine has no IPv6 (or, for `localhost`, no ::1), so a both-families target covers
+    /// IPv4 only.
     NoIpv6 {
         /// The target.
         target: BindTarget,
@@ -100,6 +101,10 @@ impl fmt::Display for Warning {
             Warning::EphemeralPort => f.write_str(
                 "port 0: the OS picks a port at bind, so clients must learn it from the bound \
                  addresses",
+            ),
+            Warning::NoIpv6 { target } if target.is_loopback() => write!(
+                f,
+                "::1 is not assigned (IPv6 is off on lo), so {target} covers 127.0.0.1 only"
             ),
             Warning::NoIpv6 { target } => write!(
                 f,

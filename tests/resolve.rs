@@ -102,9 +102,6 @@ fn privilege(start: u16, capable: bool) -> PortPrivilege {
     }
 }
 
-const NO_IPV6_REASON: &str =
-    "(IPv6 is disabled: net.ipv6.conf.*.disable_ipv6=1 or ipv6.disable=1); use the IPv4 form";
-
 // ---------------------------------------------------------------------------------------------
 // Any
 // ---------------------------------------------------------------------------------------------
@@ -198,8 +195,9 @@ fn any_v6_on_a_host_without_ipv6_is_family_unsupported() {
     assert_eq!(
         err.to_string(),
         format!(
-            "IPv6 is not available on this machine: it has no IPv6 address, not even ::1 \
-             {NO_IPV6_REASON}"
+            "IPv6 is not available on this machine: it has no IPv6 address, not even ::1 (IPv6 \
+             is disabled: net.ipv6.conf.all.disable_ipv6=1, or ipv6.disable=1 at boot); use the \
+             IPv4 form"
         )
     );
 }
@@ -263,8 +261,8 @@ fn loopback_v6_without_ipv6_loopback_is_family_unsupported_saying_why() {
     assert_eq!(
         err.to_string(),
         format!(
-            "IPv6 is not available on this machine: ::1 is not assigned to any interface \
-             {NO_IPV6_REASON}"
+            "IPv6 is not available on this machine: ::1 is not assigned to any interface (IPv6 \
+             is off on lo: net.ipv6.conf.lo.disable_ipv6=1); use the IPv4 form"
         )
     );
 }
@@ -447,7 +445,7 @@ fn link_local_zone_naming_a_missing_interface_is_interface_not_found() {
     assert_eq!(err.kind(), ErrorKind::InterfaceNotFound);
     assert_eq!(
         err.to_string(),
-        "no interface is named \"9\". This machine has: lo, eth0."
+        "no interface has index 9. This machine has: lo, eth0."
     );
 }
 
@@ -640,8 +638,8 @@ fn interface_without_address_is_no_address_naming_it_and_its_state() {
         assert_eq!(
             err.to_string(),
             format!(
-                "interface eth1 has no IPv4 and IPv6 address to bind (it is {state}); assign \
-                 one, or bring the interface up"
+                "interface eth1 has no address to bind (it is {state}); assign one, or bring \
+                 the interface up"
             )
         );
     }

@@ -192,6 +192,43 @@ fn conflict_rank(addr: SocketAddr, local: SocketAddr) -> Option<u8> {
     }
 }
 
+/// Whether the TCP 4-tuple from local `port` to `remote` is held by a live connection
+/// (`Some(true)`), only by TIME_WAIT (`Some(false)`), or not seen (`None`).
+pub(crate) fn tuple_is_live(port: u16, remote: SocketAddr) -> Option<bool> {
+    let mut seen = None;
+    for (name, v6) in [("tcp", false), ("tcp6", true)] {
+        let Some(text) = read_net_file(name) else {
+            continue;
+        };
+        for line in text.lines().skip(1) {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let (Some(local), Some(peer), Some(state)) =
+                (fields.get(1), fields.get(2), fields.get(3))
+            else {
+                continue;
+            };
+            let matches = local
+                .split_once(':')
+                .and_then(|(_, p)| u16::from_str_radix(p, 16).ok())
+                == Some(port)
+                && peer.split_once(':').and_then(|(ip, p)| {
+                    Some(SocketAddr::new(
+                        parse_proc_ip(ip, v6)?,
+                        u16::from_str_radix(p, 16).ok()?,
+                    ))
+                }) == Some(remote);
+            if matches {
+                // 06 is TCP_TIME_WAIT in include/net/tcp_states.h.
+                if *state != "06" {
+                    return Some(true);
+                }
+                seen = Some(false);
+            }
+        }
+    }
+    seen
+}
+
 /// Rows of /proc/net/{tcp,tcp6,udp,udp6} bound to `port`: `(inode, local address)`. TCP rows
 /// count only in LISTEN (state 0A); a connected socket does not block a listener's bind.
 fn parse_socket_table(text: &str, port: u16, v6: bool, tcp: bool) -> Vec<(u64, SocketAddr)> {

@@ -30,6 +30,11 @@ pub(crate) fn port_holder(_addr: std::net::SocketAddr, _tcp: bool) -> Option<Por
     None
 }
 
+/// Unknown: a busy pinned 4-tuple is reported as TIME_WAIT, the usual cause.
+pub(crate) fn tuple_is_live(_port: u16, _remote: std::net::SocketAddr) -> Option<bool> {
+    None
+}
+
 /// Unknown.
 pub(crate) fn unprivileged_port_start() -> Option<u16> {
     // Every Unix but Linux has the classic fixed limit.
