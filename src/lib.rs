@@ -87,6 +87,7 @@
     clippy::string_slice
 )]
 #![cfg_attr(doctest, doc = include_str!("../README.md"))]
+#![cfg_attr(doctest, doc = include_str!("../docs/guide.md"))]
 
 mod client;
 mod config;
