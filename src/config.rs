@@ -158,7 +158,9 @@ impl ListenConfig {
         let resolved = self
             .listen
             .iter()
-            .map(|t| t.resolve_with(&interfaces))
+            .map(|t| {
+                crate::listen::freebind_fallback(t.resolve_with(&interfaces), t, &self.options)
+            })
             .collect::<Result<Vec<_>>>()?;
         if let Some(overlap) = same_address(&resolved) {
             return Err(Error::Overlap {

@@ -280,11 +280,15 @@ impl BindTarget {
 
     /// Resolves the target and listens on TCP with `options`.
     ///
+    /// With [`ListenOptions::freebind`] other than [`FreeBind::Never`], an address that is not
+    /// assigned to this machine (yet) is not an error at resolve: it goes to bind, which
+    /// binds it with IP_FREEBIND.
+    ///
     /// # Errors
     ///
     /// Those of [`BindTarget::resolve`] and [`Resolved::listen_with`].
     pub fn listen_with(&self, options: &ListenOptions) -> Result<Listeners> {
-        self.resolve()?.listen_with(options)
+        freebind_fallback(self.resolve(), self, options)?.listen_with(options)
     }
 
     /// Resolves the target and binds UDP sockets with default options.
@@ -302,7 +306,22 @@ impl BindTarget {
     ///
     /// Those of [`BindTarget::resolve`] and [`Resolved::bind_udp_with`].
     pub fn bind_udp_with(&self, options: &ListenOptions) -> Result<UdpSockets> {
-        self.resolve()?.bind_udp_with(options)
+        freebind_fallback(self.resolve(), self, options)?.bind_udp_with(options)
+    }
+}
+
+/// With freebind asked for, an address that is not this machine's yet resolves to itself: the
+/// kernel will take it with IP_FREEBIND.
+pub(crate) fn freebind_fallback(
+    resolved: Result<Resolved>,
+    target: &BindTarget,
+    options: &ListenOptions,
+) -> Result<Resolved> {
+    match resolved {
+        Err(Error::AddrNotLocal { addr, port, .. }) if options.freebind != FreeBind::Never => {
+            Ok(Resolved::unassigned(target, SocketAddr::new(addr, port)))
+        }
+        other => other,
     }
 }
 

@@ -416,6 +416,20 @@ impl Resolved {
     pub(crate) fn machine(&self) -> &[Reachable] {
         &self.machine
     }
+
+    /// An address target whose address is not assigned yet, for a listen with freebind: the
+    /// one address, no interface.
+    pub(crate) fn unassigned(target: &BindTarget, addr: SocketAddr) -> Resolved {
+        let addrs = vec![ResolvedAddr::new(addr, None)];
+        let exposure = Exposure::of(target, &addrs, &Interfaces::default());
+        Resolved {
+            target: target.clone(),
+            addrs,
+            warnings: Vec::new(),
+            exposure,
+            machine: Vec::new(),
+        }
+    }
 }
 
 /// One address to bind, and the interface it belongs to.
@@ -561,11 +575,16 @@ impl Exposure {
         };
         for resolved in listening {
             let ip = resolved.addr.ip();
-            let matching = interfaces.addresses().filter(|(_, a)| {
+            // A link-local address is reachable only on the link its zone names.
+            let zone = match resolved.addr {
+                SocketAddr::V6(v6) => v6.scope_id(),
+                SocketAddr::V4(_) => 0,
+            };
+            let matching = interfaces.addresses().filter(|(iface, a)| {
                 if ip.is_unspecified() {
                     a.ip().is_ipv4() == ip.is_ipv4()
                 } else {
-                    a.ip() == ip
+                    a.ip() == ip && (zone == 0 || iface.index() == Some(zone))
                 }
             });
             let mut found = false;

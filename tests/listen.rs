@@ -1168,3 +1168,22 @@ fn a_fixed_port_on_an_absent_address_keeps_it() {
         listeners.warnings()
     );
 }
+
+/// With freebind, `BindTarget::listen_with` takes an address this machine does not have yet
+/// (the boot case: DHCP or keepalived assigns it later) instead of failing at resolve; without
+/// it, resolve refuses the address before any bind.
+#[cfg(target_os = "linux")]
+#[test]
+fn freebind_lets_listen_with_take_an_unassigned_address() {
+    let target: BindTarget = "198.18.99.7:0".parse().unwrap();
+    let err = target.listen().unwrap_err();
+    assert!(matches!(err, Error::AddrNotLocal { .. }), "{err:?}");
+    let options = ListenOptions::new().freebind(FreeBind::OnAddrNotAvailable);
+    let listeners = target.listen_with(&options).unwrap();
+    let bound = listeners.local_addrs()[0];
+    assert_eq!(bound.ip().to_string(), "198.18.99.7");
+    assert_ne!(bound.port(), 0);
+    assert_eq!(listeners.warnings(), [Warning::FreeBind { addr: bound }]);
+    let udp = target.bind_udp_with(&options).unwrap();
+    assert_eq!(udp.local_addrs()[0].ip().to_string(), "198.18.99.7");
+}

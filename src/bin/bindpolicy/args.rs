@@ -49,7 +49,8 @@ pub enum Command {
     Check {
         /// The bind target, e.g. 0.0.0.0:5000.
         spec: String,
-        /// Check the target against the policy in FILE (not built yet: exits 2).
+        /// Check the target against a policy: a TOML file of BindPolicy keys, or a preset
+        /// (local_only, private_networks, permissive); a violation exits 4.
         #[arg(long, value_name = "FILE")]
         policy: Option<PathBuf>,
         /// Print one JSON object instead of tables.
