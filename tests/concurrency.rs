@@ -4,6 +4,9 @@
 //! One `#[test]` only: the fd count (/proc/self/fd) is process-wide, and libtest runs the tests
 //! of one binary in parallel threads.
 
+mod support;
+use support::random::random_u64;
+
 use std::io::{ErrorKind as IoErrorKind, Read as _, Write as _};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Mutex;
@@ -22,17 +25,6 @@ fn fd_count() -> usize {
     std::fs::read_dir("/proc/self/fd")
         .expect("read /proc/self/fd")
         .count()
-}
-
-fn random_u64() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos()),
-    );
-    hasher.finish()
 }
 
 /// A random base in 20000-60000 for a 64-port range. Where the kernel's ephemeral range

@@ -11,6 +11,7 @@
 //! Cases that cannot be built on this machine are skipped with their reason, printed to stderr.
 
 mod support;
+use support::random::random_u64;
 
 use std::io::Write as _;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, UdpSocket};
@@ -77,18 +78,6 @@ fn failing<T>(
         ));
     }
     Ok(err)
-}
-
-/// A cheap random number: std's per-process random hash keys, mixed with the clock.
-fn random_u64() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos()),
-    );
-    hasher.finish()
 }
 
 /// A port that was free a moment ago on 127.0.0.1 (TCP).

@@ -1,2 +1,3 @@
 pub mod fds;
 pub mod netns;
+pub mod random;
