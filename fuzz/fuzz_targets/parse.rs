@@ -10,7 +10,7 @@
 use std::fmt::Debug;
 use std::str::FromStr;
 
-use bindpolicy::{BindTarget, ParseError, ParseErrorKind, PortRange};
+use bindpolicy::{BindTarget, ParseError, PortRange};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -50,10 +50,12 @@ where
                 "{input:?}: offset {} past the end ({message})",
                 err.offset()
             );
+            assert!(
+                input.is_char_boundary(err.offset()),
+                "{input:?}: offset {} splits a character ({message})",
+                err.offset()
+            );
             for spec in err.suggestions() {
-                if known_bare_port_finding(&err) {
-                    continue;
-                }
                 assert!(
                     spec.parse::<BindTarget>().is_ok(),
                     "{input:?}: suggestion {spec:?} does not parse ({message})"
@@ -61,12 +63,4 @@ where
             }
         }
     }
-}
-
-/// Finding 1 (open): a bare port that is not itself a valid port ("08", "65536") gets the
-/// suggestions ":08", "localhost:08" and "port:08", which do not parse. Set
-/// BINDPOLICY_FUZZ_ALLOW_KNOWN=1 to fuzz past it until src/parse.rs validates them.
-fn known_bare_port_finding(err: &ParseError) -> bool {
-    *err.kind() == ParseErrorKind::BarePort
-        && std::env::var_os("BINDPOLICY_FUZZ_ALLOW_KNOWN").is_some()
 }
