@@ -2,8 +2,11 @@
 //! holding an `Rc` or a `Cell`) stops this file from compiling. Add each new public type here.
 
 use bindpolicy::{
-    BindTarget, Error, ErrorKind, Family, InterfaceName, LocalAddress, LocalInterface, ParseError,
-    ParseErrorKind, Phase, PortHolder, PortRange, Zone,
+    BindPolicy, BindTarget, Bound, Cidr, CidrError, Connector, Error, ErrorKind, Exposure, Family,
+    FreeBind, Interface, InterfaceAddr, InterfaceName, Interfaces, ListenConfig, ListenOptions,
+    Listeners, LocalAddress, LocalInterface, Network, Overlap, ParseError, ParseErrorKind, Phase,
+    PolicyRule, PortHolder, PortPrivilege, PortRange, Reach, Reachable, Resolved, ResolvedAddr,
+    Scope, ScopeError, UdpSockets, Warning, Zone,
 };
 
 /// Compiles only if `T` is `Send + Sync`.
@@ -25,6 +28,31 @@ const fn all_public_types_are_send_and_sync() {
     assert_send_sync::<ErrorKind>();
     assert_send_sync::<Phase>();
     assert_send_sync::<PortHolder>();
+    assert_send_sync::<Interfaces>();
+    assert_send_sync::<Interface>();
+    assert_send_sync::<InterfaceAddr>();
+    assert_send_sync::<PortPrivilege>();
+    assert_send_sync::<Scope>();
+    assert_send_sync::<Resolved>();
+    assert_send_sync::<ResolvedAddr>();
+    assert_send_sync::<Exposure>();
+    assert_send_sync::<Reach>();
+    assert_send_sync::<Reachable>();
+    assert_send_sync::<Network>();
+    assert_send_sync::<Warning>();
+    assert_send_sync::<ListenOptions>();
+    assert_send_sync::<FreeBind>();
+    assert_send_sync::<Listeners>();
+    assert_send_sync::<UdpSockets>();
+    assert_send_sync::<Bound<std::net::TcpListener>>();
+    assert_send_sync::<Connector>();
+    assert_send_sync::<BindPolicy>();
+    assert_send_sync::<PolicyRule>();
+    assert_send_sync::<Cidr>();
+    assert_send_sync::<CidrError>();
+    assert_send_sync::<ScopeError>();
+    assert_send_sync::<ListenConfig>();
+    assert_send_sync::<Overlap>();
     // The crate's Result, as it crosses threads in `JoinHandle<bindpolicy::Result<_>>`.
     assert_send_sync::<bindpolicy::Result<BindTarget>>();
 }
