@@ -109,8 +109,19 @@ fn parse_socket_addr_fast(input: &str) -> Option<BindTarget> {
     if reject_ip(addr.ip()).is_some() {
         return None;
     }
+    // What `LocalAddress::new` would check is checked here (wildcards and loopbacks become
+    // their own variants, `reject_ip` ran above, a zone only on link-local), so the address is
+    // built directly: the Result of a constructor costs more than this whole path.
+    let specific = |ip: IpAddr, zone: Option<Zone>, port: u16| BindTarget::SpecificInterface {
+        interface: LocalInterface::Address(LocalAddress { ip, zone }),
+        port,
+    };
     match addr {
-        SocketAddr::V4(v4) => BindTarget::ip(IpAddr::V4(*v4.ip()), v4.port()).ok(),
+        SocketAddr::V4(v4) => Some(match *v4.ip() {
+            Ipv4Addr::UNSPECIFIED => BindTarget::any_v4(v4.port()),
+            Ipv4Addr::LOCALHOST => BindTarget::loopback_v4(v4.port()),
+            ip => specific(IpAddr::V4(ip), None, v4.port()),
+        }),
         SocketAddr::V6(v6) => {
             let zone = match rest.split_once('%') {
                 None => None,
@@ -125,12 +136,9 @@ fn parse_socket_addr_fast(input: &str) -> Option<BindTarget> {
             match (*v6.ip(), zone) {
                 (Ipv6Addr::UNSPECIFIED, None) => Some(BindTarget::any_v6(v6.port())),
                 (Ipv6Addr::LOCALHOST, None) => Some(BindTarget::loopback_v6(v6.port())),
-                (ip, zone) => Some(BindTarget::SpecificInterface {
-                    interface: LocalInterface::Address(
-                        LocalAddress::new(IpAddr::V6(ip), zone).ok()?,
-                    ),
-                    port: v6.port(),
-                }),
+                // A zone on ::, ::1 (not link-local) was refused above; `%25...` zones are
+                // names, which this path never sees.
+                (ip, zone) => Some(specific(IpAddr::V6(ip), zone, v6.port())),
             }
         }
     }

@@ -332,8 +332,9 @@ pub enum LocalInterface {
 /// on a link-local IPv6 address.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct LocalAddress {
-    ip: IpAddr,
-    zone: Option<Zone>,
+    // pub(crate) for the parser's fast path, which has checked what `new` checks.
+    pub(crate) ip: IpAddr,
+    pub(crate) zone: Option<Zone>,
 }
 
 impl LocalAddress {
