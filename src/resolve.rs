@@ -643,17 +643,15 @@ impl Exposure {
 
     /// The networks a listener is reachable from (loopback excluded), without repeats.
     pub fn networks(&self) -> Vec<Network> {
-        let mut networks: Vec<Network> = Vec::new();
-        for r in &self.reachable {
-            if r.scope() == Scope::Loopback {
-                continue;
-            }
-            let network = r.network();
-            if !networks.contains(&network) {
-                networks.push(network);
-            }
-        }
-        networks
+        // A set for the repeats: a host with a thousand interfaces must not cost a million
+        // comparisons.
+        let mut seen = std::collections::HashSet::new();
+        self.reachable
+            .iter()
+            .filter(|r| r.scope() != Scope::Loopback)
+            .map(Reachable::network)
+            .filter(|network| seen.insert(network.clone()))
+            .collect()
     }
 
     /// URLs a person could open, one per reachable address, loopback first: IPv6 in brackets,
