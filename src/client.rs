@@ -248,7 +248,8 @@ impl Connector {
                     None => 0,
                     Some(Zone::Index(index)) => index.get(),
                     Some(Zone::Name(name)) => {
-                        let interfaces = Interfaces::current()?;
+                        // A client needs no privileged-port facts.
+                        let interfaces = Interfaces::current_for(Some(0), true)?;
                         let iface = interfaces.get(name.as_str()).ok_or_else(|| {
                             Error::InterfaceNotFound {
                                 name: name.to_string(),
@@ -265,7 +266,8 @@ impl Connector {
                 interface: LocalInterface::Name(name),
                 port,
             } => {
-                let interfaces = Interfaces::current()?;
+                // A client needs no privileged-port facts.
+                let interfaces = Interfaces::current_for(Some(0), true)?;
                 let (ip, scope_id) = interface_source(&interfaces, name.as_str(), remote)?;
                 let device = self.bind_device.then(|| name.to_string());
                 (ip, scope_id, device, PortRange::single(*port))

@@ -45,12 +45,13 @@ impl Interfaces {
     ///
     /// [`Error::Interfaces`] when the OS enumeration fails.
     pub fn current() -> Result<Interfaces> {
-        Interfaces::current_for(None)
+        Interfaces::current_for(None, true)
     }
 
-    /// [`Interfaces::current`] for resolving a target on `port`: the privileged-port facts
-    /// are read only as far as that port needs them (none for port 0).
-    pub(crate) fn current_for(port: Option<u16>) -> Result<Interfaces> {
+    /// [`Interfaces::current`] for resolving one target: the privileged-port facts only as far
+    /// as `port` needs them (see `sys::port_privilege`), and the tentative flags only when
+    /// the target names specific addresses (`tentative`); wildcards get no tentative warning.
+    pub(crate) fn current_for(port: Option<u16>, tentative: bool) -> Result<Interfaces> {
         let rows = if_addrs::get_if_addrs().map_err(|source| Error::Interfaces { source })?;
         let mut by_name: BTreeMap<String, usize> = BTreeMap::new();
         let mut list: Vec<Interface> = Vec::new();
@@ -76,11 +77,13 @@ impl Interfaces {
             iface.up = running || sys::interface_is_up(&iface.name).unwrap_or(false);
         }
         // ::1 is never tentative; only other IPv6 addresses make the file worth reading.
-        if list.iter().any(|i| {
-            i.addrs
-                .iter()
-                .any(|a| a.ip.is_ipv6() && !a.ip.is_loopback())
-        }) {
+        if tentative
+            && list.iter().any(|i| {
+                i.addrs
+                    .iter()
+                    .any(|a| a.ip.is_ipv6() && !a.ip.is_loopback())
+            })
+        {
             let tentative = sys::tentative_ipv6();
             for iface in &mut list {
                 for addr in &mut iface.addrs {

@@ -12,8 +12,10 @@ use crate::warning::Warning;
 impl BindTarget {
     /// Resolves the target against this machine's interfaces, enumerated once.
     ///
-    /// This is `resolve_with(&Interfaces::current()?)`, except that the privileged-port
-    /// facts are read only as far as the target's port needs them.
+    /// This is `resolve_with(&Interfaces::current()?)`, except that it reads from /proc only
+    /// what the target needs: the privileged-port facts only for a port below 1024, and the
+    /// tentative flags only for specific addresses (a wildcard gets no tentative warning).
+    /// For `*:8080` that is the bare if-addrs enumeration and nothing else.
     ///
     /// # Errors
     ///
@@ -31,7 +33,8 @@ impl BindTarget {
     pub fn resolve(&self) -> Result<Resolved> {
         // A client bind (`port:`) gets no privileged-port warning: no need to look.
         let port = if self.is_port_only() { 0 } else { self.port() };
-        match self.resolve_with(&Interfaces::current_for(Some(port))?) {
+        let interfaces = Interfaces::current_for(Some(port), self.is_specific_interface())?;
+        match self.resolve_with(&interfaces) {
             // Enumeration lists only interfaces with an address; an interface the OS has
             // without one is `no_address`, not `interface_not_found`.
             Err(Error::InterfaceNotFound {

@@ -32,9 +32,10 @@ fn read_net_file(name: &str) -> Option<String> {
         .or_else(|| read_proc(&format!("/proc/net/{name}")))
 }
 
-/// A /proc file in as few syscalls as it takes: open, a page-sized read until EOF, close.
+/// A /proc file in as few syscalls as it takes: open, page-sized reads, close.
 /// (`fs::read_to_string` first asks the size, which procfs reports as 0, then reads in
-/// growing chunks from 32 bytes: twice the syscalls for /proc/self/status.)
+/// growing chunks from 32 bytes: twice the syscalls for /proc/self/status.) A read that
+/// leaves the page part empty is the last one: procfs files this size come whole.
 fn read_proc(path: &str) -> Option<String> {
     use std::io::Read;
     let mut file = std::fs::File::open(path).ok()?;
@@ -43,6 +44,10 @@ fn read_proc(path: &str) -> Option<String> {
     loop {
         match file.read(&mut chunk) {
             Ok(0) => break,
+            Ok(n) if n < chunk.len() / 2 && bytes.is_empty() => {
+                bytes.extend_from_slice(chunk.get(..n)?);
+                break;
+            }
             Ok(n) => bytes.extend_from_slice(chunk.get(..n)?),
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(_) => return None,
@@ -71,11 +76,18 @@ fn parse_if_inet6(text: &str) -> Vec<(Ipv6Addr, u32)> {
         .collect()
 }
 
-/// `net.ipv4.ip_unprivileged_port_start` and CAP_NET_BIND_SERVICE in the effective set; for
-/// `Some(port)`, the capability is read only if that port is privileged (it decides nothing
-/// otherwise) and `None` comes back for port 0, which is never privileged.
+/// The default `net.ipv4.ip_unprivileged_port_start`, and the classic limit everywhere.
+const DEFAULT_UNPRIVILEGED_PORT_START: u16 = 1024;
+
+/// `net.ipv4.ip_unprivileged_port_start` and CAP_NET_BIND_SERVICE in the effective set.
+///
+/// For `Some(port)` it reads only what that port needs: nothing for port 0 (never privileged)
+/// or for a port at or above 1024 (privileged only where an administrator raised the limit; a
+/// bind then fails with EACCES, and that error reads the limit to explain it), and the
+/// capability only for a port below the limit. Each file costs three syscalls, and
+/// `resolve()` is measured against a bare enumeration.
 pub(crate) fn port_privilege(port: Option<u16>) -> Option<PortPrivilege> {
-    if port == Some(0) {
+    if port.is_some_and(|p| p == 0 || p >= DEFAULT_UNPRIVILEGED_PORT_START) {
         return None;
     }
     let start = unprivileged_port_start()?;
