@@ -57,11 +57,15 @@ impl Interfaces {
         let mut list: Vec<Interface> = Vec::new();
         let mut running: Vec<bool> = Vec::new();
         for row in rows {
-            let at = *by_name.entry(row.name.clone()).or_insert_with(|| {
-                list.push(Interface::named(row.name.clone(), row.index));
-                running.push(false);
-                list.len() - 1
-            });
+            let at = match by_name.get(&row.name) {
+                Some(at) => *at,
+                None => {
+                    by_name.insert(row.name.clone(), list.len());
+                    list.push(Interface::named(row.name.clone(), row.index));
+                    running.push(false);
+                    list.len() - 1
+                }
+            };
             let (ip, prefix_len) = match &row.addr {
                 if_addrs::IfAddr::V4(v4) => (IpAddr::V4(v4.ip), v4.prefixlen),
                 if_addrs::IfAddr::V6(v6) => (IpAddr::V6(v6.ip), v6.prefixlen),

@@ -324,11 +324,7 @@ fn listen_warnings(
     if exposure.reach == Reach::AllNetworks {
         warnings.push(Warning::AllNetworks {
             target: target.clone(),
-            networks: exposure
-                .networks()
-                .iter()
-                .map(ToString::to_string)
-                .collect(),
+            networks: exposure.networks(),
         });
     }
     let port = target.port();
@@ -646,15 +642,25 @@ impl Exposure {
 
     /// The networks a listener is reachable from (loopback excluded), without repeats.
     pub fn networks(&self) -> Vec<Network> {
-        // A set for the repeats: a host with a thousand interfaces must not cost a million
-        // comparisons.
-        let mut seen = std::collections::HashSet::new();
-        self.reachable
+        let all = self
+            .reachable
             .iter()
             .filter(|r| r.scope() != Scope::Loopback)
-            .map(Reachable::network)
-            .filter(|network| seen.insert(network.clone()))
-            .collect()
+            .map(Reachable::network);
+        // A host has a handful of networks, where a scan beats hashing; a set keeps a host
+        // with a thousand interfaces from a million comparisons.
+        if self.reachable.len() <= 32 {
+            let mut networks: Vec<Network> = Vec::new();
+            for network in all {
+                if !networks.contains(&network) {
+                    networks.push(network);
+                }
+            }
+            networks
+        } else {
+            let mut seen = std::collections::HashSet::new();
+            all.filter(|network| seen.insert(network.clone())).collect()
+        }
     }
 
     /// URLs a person could open, one per reachable address, loopback first: IPv6 in brackets,

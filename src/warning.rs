@@ -3,6 +3,7 @@
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 
+use crate::resolve::Network;
 use crate::target::BindTarget;
 
 /// Something worth telling the operator that does not stop the bind.
@@ -13,8 +14,8 @@ pub enum Warning {
     AllNetworks {
         /// The target.
         target: BindTarget,
-        /// The networks, e.g. `192.168.71.0/24 on eth0`.
-        networks: Vec<String>,
+        /// The networks, e.g. 192.168.71.0/24 on eth0.
+        networks: Vec<Network>,
     },
     /// The port is privileged and this process lacks CAP_NET_BIND_SERVICE: bind will fail.
     PrivilegedPort {
@@ -80,8 +81,12 @@ impl fmt::Display for Warning {
                     f,
                     "{target} accepts connections on every network this machine is on"
                 )?;
+                for (i, network) in networks.iter().enumerate() {
+                    f.write_str(if i == 0 { " (" } else { ", " })?;
+                    write!(f, "{network}")?;
+                }
                 if !networks.is_empty() {
-                    write!(f, " ({})", networks.join(", "))?;
+                    f.write_str(")")?;
                 }
                 write!(
                     f,

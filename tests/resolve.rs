@@ -128,7 +128,7 @@ fn any_both_families_on_a_host_without_ipv6_is_ipv4_only_with_a_warning() {
             },
             Warning::AllNetworks {
                 target: target("*:8080"),
-                networks: vec!["192.168.71.0/24 on eth0".to_owned()],
+                networks: vec![net("192.168.71.0/24", "eth0")],
             },
         ]
     );
@@ -175,7 +175,7 @@ fn any_v6_is_the_ipv6_wildcard_reaching_ipv6_addresses_only() {
         resolved.warnings(),
         [Warning::AllNetworks {
             target: target("[::]:8080"),
-            networks: vec!["fe80::/64 on eth0".to_owned()],
+            networks: vec![net("fe80::/64", "eth0")],
         }]
     );
 }
@@ -697,9 +697,9 @@ fn all_networks_warning_names_every_non_loopback_network_once() {
         [Warning::AllNetworks {
             target: target("*:8080"),
             networks: vec![
-                "100.64.0.0/10 on wg0".to_owned(),
-                "192.168.71.0/24 on eth0".to_owned(),
-                "2001:db8:71::/64 on eth0".to_owned(),
+                net("100.64.0.0/10", "wg0"),
+                net("192.168.71.0/24", "eth0"),
+                net("2001:db8:71::/64", "eth0"),
             ],
         }]
     );
@@ -1111,5 +1111,15 @@ fn resolve_with_is_deterministic_and_keeps_the_target() {
         let first = resolve(spec, &dual());
         assert_eq!(first, resolve(spec, &dual()), "{spec}");
         assert_eq!(first.target(), &target(spec));
+    }
+}
+
+/// A network as `Exposure::networks` and the all-networks warning give it.
+fn net(cidr: &str, interface: &str) -> bindpolicy::Network {
+    let (network, prefix_len) = cidr.split_once('/').expect("CIDR");
+    bindpolicy::Network {
+        interface: interface.to_owned(),
+        network: network.parse().expect("network address"),
+        prefix_len: prefix_len.parse().expect("prefix length"),
     }
 }

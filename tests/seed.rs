@@ -51,7 +51,7 @@ fn any_v4_binds_the_ipv4_wildcard_and_warns_that_every_network_can_connect() {
         resolved.warnings(),
         [Warning::AllNetworks {
             target: target("0.0.0.0:5000"),
-            networks: vec!["192.168.71.0/24 on eth0".to_owned()],
+            networks: vec![net("192.168.71.0/24", "eth0")],
         }]
     );
     assert_eq!(
@@ -142,5 +142,15 @@ fn seed_link_local_address_gets_eth0_as_its_zone() {
     match resolved.addrs()[0].addr() {
         SocketAddr::V6(v6) => assert_eq!(v6.scope_id(), 2),
         other => panic!("expected an IPv6 socket address, got {other}"),
+    }
+}
+
+/// A network as `Exposure::networks` and the all-networks warning give it.
+fn net(cidr: &str, interface: &str) -> bindpolicy::Network {
+    let (network, prefix_len) = cidr.split_once('/').expect("CIDR");
+    bindpolicy::Network {
+        interface: interface.to_owned(),
+        network: network.parse().expect("network address"),
+        prefix_len: prefix_len.parse().expect("prefix length"),
     }
 }
