@@ -46,12 +46,36 @@ impl FromStr for PortRange {
 type Partial = (usize, ParseErrorKind);
 
 fn parse_target(input: &str) -> Result<BindTarget, ParseError> {
+    parse(input, Suggest::Yes)
+}
+
+/// Whether a did-you-mean is computed. A suggestion is checked by parsing it, and that check
+/// must not suggest in turn: `%252525…` or `tcp://tcp://…` would recurse once per layer, and
+/// a long enough config value would overflow the stack.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Suggest {
+    Yes,
+    No,
+}
+
+/// Whether `spec` parses, without building any did-you-mean.
+fn parses(spec: &str) -> bool {
+    parse(spec, Suggest::No).is_ok()
+}
+
+fn parse(input: &str, suggest: Suggest) -> Result<BindTarget, ParseError> {
     if input.starts_with(|c: char| c.is_ascii_digit() || c == '[') {
         if let Some(target) = parse_socket_addr_fast(input) {
             return Ok(target);
         }
     }
-    let err = |(offset, kind): Partial| with_fix(ParseError::new(input, offset, kind));
+    let err = |(offset, kind): Partial| {
+        let e = ParseError::new(input, offset, kind);
+        match suggest {
+            Suggest::Yes => with_fix(e),
+            Suggest::No => e,
+        }
+    };
     if input.is_empty() {
         return Err(err((0, ParseErrorKind::Empty)));
     }
@@ -61,7 +85,7 @@ fn parse_target(input: &str) -> Result<BindTarget, ParseError> {
     if let Some(at) = input.find("://") {
         let rest = input.get(at + 3..).unwrap_or_default();
         let e = err((0, ParseErrorKind::Scheme));
-        return Err(if rest.parse::<BindTarget>().is_ok() {
+        return Err(if suggest == Suggest::Yes && parses(rest) {
             e.suggest(rest, "")
         } else {
             e
@@ -88,7 +112,7 @@ fn parse_target(input: &str) -> Result<BindTarget, ParseError> {
         Some((host, port_text)) => {
             let colon = host.len();
             if let Some(second) = port_text.find(':') {
-                return Err(extra_colon(input, colon + 1 + second));
+                return Err(extra_colon(input, colon + 1 + second, suggest));
             }
             parse_host_port(host, port_text, colon + 1).map_err(err)
         }
@@ -171,7 +195,7 @@ fn with_fix(err: ParseError) -> ParseError {
         _ => None,
     };
     match fix {
-        Some(fix) if fix.parse::<BindTarget>().is_ok() => err.suggest(fix, ""),
+        Some(fix) if parses(&fix) => err.suggest(fix, ""),
         _ => err,
     }
 }
@@ -207,12 +231,12 @@ fn missing_port(input: &str) -> Partial {
 }
 
 /// A second colon: an unbracketed IPv6 address with or without a port, or another grammar.
-fn extra_colon(input: &str, second: usize) -> ParseError {
+fn extra_colon(input: &str, second: usize, suggest: Suggest) -> ParseError {
     if let Some((host, port)) = input.rsplit_once(':') {
         if split_zone(host).0.parse::<Ipv6Addr>().is_ok() && parse_port(port, 0).is_ok() {
             let suggestion = format!("[{host}]:{port}");
             let e = ParseError::new(input, 0, ParseErrorKind::UnbracketedIpv6);
-            return if suggestion.parse::<BindTarget>().is_ok() {
+            return if suggest == Suggest::Yes && parses(&suggestion) {
                 e.suggest(suggestion, "")
             } else {
                 e

@@ -866,3 +866,28 @@ fn the_meaning_table_in_docs_grammar_md_parses_to_its_canonical_column() {
     }
     assert_eq!(rows, 20, "the meaning table has 20 example inputs");
 }
+
+/// A did-you-mean is checked by parsing it; that check must not suggest in turn, or input made
+/// of many layers would recurse once per layer (found by the fuzzer as a stack overflow on
+/// `[fe80::1%252525…]`). Run on a small thread stack so that recursion would show here too.
+#[test]
+fn layered_inputs_do_not_recurse() {
+    let inputs = [
+        format!("[fe80::1%{}eth0]:80", "25".repeat(50_000)),
+        format!("{}0.0.0.0:80", "tcp://".repeat(50_000)),
+        format!("{}1:80", "::".repeat(50_000)),
+    ];
+    std::thread::Builder::new()
+        .stack_size(64 * 1024)
+        .spawn(move || {
+            for input in &inputs {
+                let err = input.parse::<BindTarget>().unwrap_err();
+                for suggestion in err.suggestions() {
+                    assert!(suggestion.parse::<BindTarget>().is_ok(), "{suggestion:.40}");
+                }
+            }
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+}
