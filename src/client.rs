@@ -202,6 +202,7 @@ impl Connector {
                 }
             }
         }
+        // Not reached: a range yields at least one port, and the last attempt returns.
         Err(plan.finish(
             last.unwrap_or(Error::Unsupported {
                 option: "empty port range",
@@ -431,6 +432,7 @@ impl Plan {
                 }
             }
         }
+        // Not reached: a range yields at least one port, and the last attempt returns.
         Err(self.finish(
             last.unwrap_or(Error::Unsupported {
                 option: "empty port range",
