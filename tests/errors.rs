@@ -6,7 +6,9 @@ use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use bindpolicy::{BindTarget, Error, ErrorKind, Family, Phase, PortHolder, PortRange};
+use bindpolicy::{
+    BindTarget, Error, ErrorKind, Family, Overlap, Phase, PolicyRule, PortHolder, PortRange,
+};
 
 fn sa(text: &str) -> SocketAddr {
     text.parse().expect("test socket address")
@@ -162,6 +164,43 @@ fn every_variant() -> Vec<(Error, ErrorKind, &'static str, io::ErrorKind)> {
             Io::Unsupported,
         ),
         (
+            Error::PolicyViolation {
+                rule: PolicyRule::Wildcard,
+                target: "*:80".into(),
+                addr: Some(sa("0.0.0.0:80")),
+                fix: "listen on localhost:80 instead".into(),
+            },
+            ErrorKind::PolicyViolation,
+            "policy_violation",
+            Io::PermissionDenied,
+        ),
+        (
+            Error::Overlap {
+                overlap: Box::new(Overlap::Duplicate("*:80".parse().unwrap())),
+            },
+            ErrorKind::Overlap,
+            "overlap",
+            Io::InvalidInput,
+        ),
+        (
+            Error::EnvNotSet { var: "APP_BIND".into() },
+            ErrorKind::EnvNotSet,
+            "env_not_set",
+            Io::NotFound,
+        ),
+        (
+            Error::EnvInvalid { var: "APP_BIND".into(), error: parse_error() },
+            ErrorKind::EnvInvalid,
+            "env_invalid",
+            Io::InvalidInput,
+        ),
+        (
+            Error::EnvNotUnicode { var: "APP_BIND".into(), value: "\u{fffd}".into() },
+            ErrorKind::EnvInvalid,
+            "env_invalid",
+            Io::InvalidInput,
+        ),
+        (
             Error::Io { addr: local, phase: Phase::Listen, source: os(Io::Other) },
             ErrorKind::Io,
             "io",
@@ -187,8 +226,9 @@ fn kind_names_are_distinct_snake_case() {
         .collect();
     names.sort_unstable();
     names.dedup();
-    // 22 variants share 20 kinds: AddrNotLocal and ZoneMismatch are AddrNotAvailable.
-    assert_eq!(names.len(), 20, "{names:?}");
+    // 27 variants share 24 kinds: AddrNotLocal and ZoneMismatch are AddrNotAvailable, and
+    // EnvNotUnicode is EnvInvalid.
+    assert_eq!(names.len(), 24, "{names:?}");
     for name in names {
         assert!(
             !name.is_empty() && name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
