@@ -220,6 +220,19 @@ fn greeting(local: SocketAddr, peer: SocketAddr) -> String {
     format!("hello from bindpolicy: you are {peer}, connected to {local}\n")
 }
 
+/// Hands an arrival to the main thread; false once it has stopped listening. After a failed
+/// accept or receive, pauses a moment so a persistent error (EMFILE) does not spin the CPU.
+fn forward(tx: &Sender<Arrival>, arrival: Arrival) -> bool {
+    let failed = matches!(arrival, Arrival::Failed { .. });
+    if tx.send(arrival).is_err() {
+        return false;
+    }
+    if failed {
+        thread::sleep(Duration::from_millis(100));
+    }
+    true
+}
+
 /// One accepting thread per listener.
 fn spawn_tcp(listener: TcpListener, local: SocketAddr, tx: Sender<Arrival>) {
     thread::spawn(move || {
@@ -232,12 +245,8 @@ fn spawn_tcp(listener: TcpListener, local: SocketAddr, tx: Sender<Arrival>) {
                 },
                 Err(error) => Arrival::Failed { local, error },
             };
-            let failed = matches!(arrival, Arrival::Failed { .. });
-            if tx.send(arrival).is_err() {
+            if !forward(&tx, arrival) {
                 return;
-            }
-            if failed {
-                thread::sleep(Duration::from_millis(100));
             }
         }
     });
@@ -260,12 +269,8 @@ fn spawn_udp(socket: UdpSocket, local: SocketAddr, tx: Sender<Arrival>) {
                 },
                 Err(error) => Arrival::Failed { local, error },
             };
-            let failed = matches!(arrival, Arrival::Failed { .. });
-            if tx.send(arrival).is_err() {
+            if !forward(&tx, arrival) {
                 return;
-            }
-            if failed {
-                thread::sleep(Duration::from_millis(100));
             }
         }
     });
