@@ -60,13 +60,15 @@
 //! - [`Connector`]: a client bound to a source address, port or port range before connect.
 //! - [`BindPolicy`] and [`ListenConfig`]: what a service may expose, checked before it binds.
 //! - [`Error`], [`ErrorKind`] and [`ParseError`]: errors that carry the data and the fix.
+//! - [`BindTarget::meaning`], the `Display` of [`Exposure`] and [`Reachable`], and
+//!   [`Resolved::explain`] ([`Explanation`]): the same facts in plain words.
 //!
 //! # Features
 //!
 //! - `serde`: targets, port ranges, policies and listen sections (de)serialize, targets as
-//!   their canonical strings.
+//!   their canonical strings; the report types ([`Resolved`], [`Exposure`], [`Warning`],
+//!   [`Interfaces`], [`Error`], ...) serialize, as the `bindpolicy` tool's `--json` shows them.
 //! - `tokio`: [`Connector::connect_tokio`] and [`Listeners::into_tokio`].
-//! - `cli`: the `bindpolicy` command-line tool (docs/cli.md).
 //!
 //! # Platform support
 //!
@@ -92,6 +94,7 @@
 mod client;
 mod config;
 mod error;
+mod explain;
 mod interfaces;
 mod listen;
 mod parse;
@@ -107,6 +110,7 @@ mod warning;
 pub use crate::client::Connector;
 pub use crate::config::{ListenConfig, Overlap};
 pub use crate::error::{Error, ErrorKind, ParseError, ParseErrorKind, Phase, PortHolder, Result};
+pub use crate::explain::Explanation;
 pub use crate::interfaces::{Interface, InterfaceAddr, Interfaces, PortPrivilege, Scope};
 pub use crate::listen::{Bound, FreeBind, ListenOptions, Listeners, UdpSockets};
 pub use crate::policy::{BindPolicy, Cidr, CidrError, PolicyRule, ScopeError};

@@ -4,7 +4,6 @@
 //! Network traffic stays on the loopback: listeners bind 127.0.0.1 or localhost, and clients
 //! connect there. Every process a test starts is held by a [`ChildGuard`], which kills it by its
 //! pid on every path, a failing assertion included.
-#![cfg(feature = "cli")]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
