@@ -197,7 +197,10 @@ fn reachable_items_and_scope_notes() {
     let expected = [
         ("127.0.0.1 (lo, this machine only)", "this machine only"),
         ("::1 (lo, this machine only)", "this machine only"),
-        ("10.20.30.40 (wlan0, network 10.20.0.0/16)", "network 10.20.0.0/16"),
+        (
+            "10.20.30.40 (wlan0, network 10.20.0.0/16)",
+            "network 10.20.0.0/16",
+        ),
         (
             "100.64.1.2 (wwan0, network 100.64.0.0/10, carrier-grade NAT space)",
             "network 100.64.0.0/10, carrier-grade NAT space",

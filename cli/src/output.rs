@@ -18,7 +18,7 @@ pub const EXIT_UNUSABLE: u8 = 3;
 /// Exit code: the target breaks the policy.
 pub const EXIT_POLICY: u8 = 4;
 
-/// Colour: every styled text carries its escape codes, and [`print`] and [`eprint`] write
+/// Colour: every styled text carries its escape codes, and [`print()`] and [`eprint()`] write
 /// through anstream's `AutoStream`, which removes them unless the stream is a terminal
 /// (`NO_COLOR` set turns colour off, `CLICOLOR_FORCE` set turns it on for a pipe).
 pub mod paint {

@@ -682,7 +682,7 @@ fn check_policy_file_errors_exit_2() {
 
 #[test]
 fn readme_command_explains_the_ipv4_wildcard() {
-    // The README's main example: `cargo run --features cli -- explain 0.0.0.0:5000`.
+    // The README's main example: `cargo run -p bindpolicy-cli -- explain 0.0.0.0:5000`.
     let run = run(&["explain", "0.0.0.0:5000"]).expect(0);
     let text = run.stdout.trim_end();
     assert!(
