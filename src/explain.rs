@@ -20,7 +20,7 @@ impl BindTarget {
     /// ```
     /// use bindpolicy::BindTarget;
     ///
-    /// let kinds: Vec<&str> = ["*:80", "localhost:80", "[::1]:80", "eth0:80", "port:80"]
+    /// let kinds: Vec<&str> = ["*:80", "localhost:80", "192.0.2.1:80", "eth0:80", "port:80"]
     ///     .iter()
     ///     .map(|spec| Ok(spec.parse::<BindTarget>()?.kind_name()))
     ///     .collect::<Result<_, bindpolicy::ParseError>>()?;
