@@ -123,7 +123,7 @@ fn who_can_connect(exposure: &Exposure, family: Option<Family>) -> String {
 /// `192.168.71.67 (eth0, private network 192.168.71.0/24)`.
 fn describe(reachable: &Reachable) -> String {
     let network = reachable.network();
-    let cidr = format!("{}/{}", network.network, network.prefix_len);
+    let cidr = network.net.to_string();
     let what = match reachable.scope() {
         Scope::Loopback => "this machine only".to_owned(),
         Scope::LinkLocal => "the attached link only".to_owned(),

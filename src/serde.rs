@@ -9,7 +9,6 @@ use serde::de::{self, Deserialize, Deserializer, Visitor};
 use serde::ser::{Serialize, Serializer};
 
 use crate::interfaces::Scope;
-use crate::policy::Cidr;
 use crate::target::{BindTarget, PortRange};
 
 impl Serialize for BindTarget {
@@ -49,20 +48,6 @@ impl Serialize for Scope {
 impl<'de> Deserialize<'de> for Scope {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         deserializer.deserialize_str(FromStrVisitor::<Scope>::new("a scope such as \"private\""))
-    }
-}
-
-impl Serialize for Cidr {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for Cidr {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(FromStrVisitor::<Cidr>::new(
-            "a network such as \"10.0.0.0/8\"",
-        ))
     }
 }
 
