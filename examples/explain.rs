@@ -1,5 +1,5 @@
 //! Explains in plain words what listening on a bind target would do on this machine, with the
-//! library alone: parse, resolve against the interfaces, and print [`Resolved::explain`].
+//! library alone: parse, resolve against this machine's interfaces, and print [`Resolved::explain`].
 //!
 //! Run it with one or more specs (quote `*` and brackets for the shell):
 //!
@@ -14,7 +14,7 @@
 //! [`Resolved::explain`]: bindpolicy::Resolved::explain
 use std::process::ExitCode;
 
-use bindpolicy::{BindTarget, Interfaces};
+use bindpolicy::BindTarget;
 
 fn main() -> ExitCode {
     let specs: Vec<String> = std::env::args().skip(1).collect();
@@ -22,23 +22,16 @@ fn main() -> ExitCode {
         eprintln!("usage: explain SPEC...   e.g. explain 0.0.0.0:5000 localhost:5000");
         return ExitCode::from(2);
     }
-    // One enumeration for every spec: they are all judged against the same snapshot.
-    let interfaces = match Interfaces::current() {
-        Ok(interfaces) => interfaces,
-        Err(err) => {
-            eprintln!("error: {err}");
-            return ExitCode::FAILURE;
-        }
-    };
     let mut code = ExitCode::SUCCESS;
     for (i, spec) in specs.iter().enumerate() {
         if i > 0 {
             println!();
         }
+        // `resolve` reads what the target needs of this machine's interfaces.
         let resolved = spec
             .parse::<BindTarget>()
             .map_err(bindpolicy::Error::from)
-            .and_then(|target| target.resolve_with(&interfaces));
+            .and_then(|target| target.resolve());
         match resolved {
             Ok(resolved) => println!("{}", resolved.explain()),
             Err(err) => {

@@ -83,7 +83,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
 
 /// `APP_BIND`, else `*:$PORT`, else `localhost:8080`; a variable that is set but invalid is an
 /// error, never silently replaced by the default.
-fn from_environment() -> bindpolicy::Result<BindTarget> {
+fn from_environment() -> Result<BindTarget, bindpolicy::ConfigError> {
     match BindTarget::from_env("APP_BIND") {
         Err(err) if err.kind() == ErrorKind::EnvNotSet => {}
         other => return other,

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use socket2::{SockAddr, Socket};
 
-use crate::error::{Error, Phase, Result};
+use crate::error::{Cause, Error, Phase, Result};
 use crate::interfaces::Interfaces;
 use crate::socket::{self, Failure, Transport, step};
 use crate::sys;
@@ -167,20 +167,17 @@ impl Connector {
     #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
     pub async fn connect_tokio(&self, remote: SocketAddr) -> Result<tokio::net::TcpStream> {
         let plan = self.plan(remote, Transport::Tcp)?;
-        let attempts = plan.attempts();
         let mut last: Option<Error> = None;
         for (n, port) in plan.port_order().enumerate() {
             let (socket, local) = match plan.bind(port) {
                 Ok(bound) => bound,
-                Err((failure, addr)) => {
-                    let retry = plan.is_range() && failure.kind() == io::ErrorKind::AddrInUse;
-                    let err = plan.bind_error(failure, addr, retry);
-                    if retry && n + 1 < attempts {
+                Err((failure, addr)) => match plan.bind_failed(failure, addr, n) {
+                    Attempt::Retry(err) => {
                         last = Some(err);
                         continue;
                     }
-                    return Err(plan.finish(err, n + 1, retry));
-                }
+                    Attempt::Stop(err) => return Err(err),
+                },
             };
             let tokio_socket = socket::set_nonblocking(&socket)
                 .map(|()| tokio::net::TcpSocket::from_std_stream(TcpStream::from(socket)))
@@ -192,24 +189,14 @@ impl Connector {
                         source,
                         phase: Phase::Connect,
                     };
-                    let retry = plan.is_range() && is_tuple_busy(&failure);
-                    let err = connect_error(failure, local, remote, plan.pinned(), None);
-                    if retry && n + 1 < attempts {
-                        last = Some(err);
-                        continue;
+                    match plan.connect_failed(failure, local, remote, n) {
+                        Attempt::Retry(err) => last = Some(err),
+                        Attempt::Stop(err) => return Err(err),
                     }
-                    return Err(plan.finish(err, n + 1, retry));
                 }
             }
         }
-        // Not reached: a range yields at least one port, and the last attempt returns.
-        Err(plan.finish(
-            last.unwrap_or(Error::Unsupported {
-                option: "empty port range",
-            }),
-            attempts,
-            true,
-        ))
+        Err(plan.ran_out(last))
     }
 
     /// Picks the source for `remote`: no enumeration unless the source is an interface name.
@@ -249,8 +236,7 @@ impl Connector {
                     None => 0,
                     Some(Zone::Index(index)) => index.get(),
                     Some(Zone::Name(name)) => {
-                        // A client needs no privileged-port facts.
-                        let interfaces = Interfaces::current_for(Some(0), true)?;
+                        let interfaces = Interfaces::for_client(&self.source)?;
                         let iface = interfaces.get(name.as_str()).ok_or_else(|| {
                             Error::InterfaceNotFound {
                                 name: name.to_string(),
@@ -267,8 +253,7 @@ impl Connector {
                 interface: LocalInterface::Name(name),
                 port,
             } => {
-                // A client needs no privileged-port facts.
-                let interfaces = Interfaces::current_for(Some(0), true)?;
+                let interfaces = Interfaces::for_client(&self.source)?;
                 let (ip, scope_id) = interface_source(&interfaces, name.as_str(), remote)?;
                 let device = self.bind_device.then(|| name.to_string());
                 (ip, scope_id, device, PortRange::single(*port))
@@ -356,7 +341,7 @@ impl Plan {
             socket::set_reuse_address(&socket).map_err(|f| (f, local))?;
         }
         if !pinned_port && self.transport == Transport::Tcp {
-            sys::set_bind_address_no_port(&socket).map_err(|f| (f, local))?;
+            socket::set_bind_address_no_port(&socket).map_err(|f| (f, local))?;
         }
         if let Some(device) = &self.device {
             socket::bind_device(&socket, device).map_err(|f| (f, local))?;
@@ -387,11 +372,56 @@ impl Plan {
             Error::PortRangeExhausted {
                 range: self.ports,
                 attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
-                last: Box::new(err),
+                last: Cause::new(err),
             }
         } else {
             err
         }
+    }
+
+    /// After attempt `n` (from 0) failed to bind: the next port of a range when the port was
+    /// taken, else stop. Both connect loops (blocking and tokio) decide here.
+    fn bind_failed(&self, failure: Failure, addr: SocketAddr, n: usize) -> Attempt {
+        let retry = self.is_range() && failure.kind() == io::ErrorKind::AddrInUse;
+        let more = n + 1 < self.attempts();
+        // A port that is only skipped needs no holder lookup (a scan of /proc).
+        let err = self.bind_error(failure, addr, retry && more);
+        self.next(err, n, retry, more)
+    }
+
+    /// After attempt `n` failed to connect: the next port of a TCP range when the 4-tuple was
+    /// taken, else stop.
+    fn connect_failed(
+        &self,
+        failure: Failure,
+        local: Option<SocketAddr>,
+        remote: SocketAddr,
+        n: usize,
+    ) -> Attempt {
+        let retry = self.transport == Transport::Tcp && self.is_range() && is_tuple_busy(&failure);
+        let more = n + 1 < self.attempts();
+        let err = connect_error(failure, local, remote, self.pinned(), None);
+        self.next(err, n, retry, more)
+    }
+
+    fn next(&self, err: Error, n: usize, retry: bool, more: bool) -> Attempt {
+        if retry && more {
+            Attempt::Retry(err)
+        } else {
+            Attempt::Stop(self.finish(err, n + 1, retry))
+        }
+    }
+
+    /// The error when the loop ends without a verdict. Not reached: a range yields at least
+    /// one port, and the last attempt stops.
+    fn ran_out(&self, last: Option<Error>) -> Error {
+        self.finish(
+            last.unwrap_or(Error::Unsupported {
+                option: "empty port range",
+            }),
+            self.attempts(),
+            true,
+        )
     }
 
     /// Tries each port in turn with `connect`, as [`Connector::connect`] documents.
@@ -400,47 +430,39 @@ impl Plan {
         remote: SocketAddr,
         connect: impl Fn(&Socket, Option<SocketAddr>) -> std::result::Result<(), Failure>,
     ) -> Result<Socket> {
-        let attempts = self.attempts();
         let mut last: Option<Error> = None;
         for (n, port) in self.port_order().enumerate() {
-            let more = n + 1 < attempts;
             let (socket, local) = match self.bind(port) {
                 Ok(bound) => bound,
-                Err((failure, addr)) => {
-                    let retry = self.is_range() && failure.kind() == io::ErrorKind::AddrInUse;
-                    let err = self.bind_error(failure, addr, retry && more);
-                    if retry && more {
+                Err((failure, addr)) => match self.bind_failed(failure, addr, n) {
+                    Attempt::Retry(err) => {
                         last = Some(err);
                         continue;
                     }
-                    return Err(self.finish(err, n + 1, retry));
-                }
+                    Attempt::Stop(err) => return Err(err),
+                },
             };
             match connect(&socket, local) {
                 Ok(()) => return Ok(socket),
                 Err(failure) => {
                     drop(socket);
-                    let retry = self.transport == Transport::Tcp
-                        && self.is_range()
-                        && is_tuple_busy(&failure);
-                    let err = connect_error(failure, local, remote, self.pinned(), None);
-                    if retry && more {
-                        last = Some(err);
-                        continue;
+                    match self.connect_failed(failure, local, remote, n) {
+                        Attempt::Retry(err) => last = Some(err),
+                        Attempt::Stop(err) => return Err(err),
                     }
-                    return Err(self.finish(err, n + 1, retry));
                 }
             }
         }
-        // Not reached: a range yields at least one port, and the last attempt returns.
-        Err(self.finish(
-            last.unwrap_or(Error::Unsupported {
-                option: "empty port range",
-            }),
-            attempts,
-            true,
-        ))
+        Err(self.ran_out(last))
     }
+}
+
+/// What a connect loop does after a failed attempt.
+enum Attempt {
+    /// Try the next port; the error is kept in case it was the last.
+    Retry(Error),
+    /// Stop with this error.
+    Stop(Error),
 }
 
 /// connect() says the 4-tuple is taken: EADDRINUSE, or EADDRNOTAVAIL (Linux, for a TIME_WAIT
@@ -553,7 +575,7 @@ fn with_timeout(err: Error, timeout: Option<Duration>) -> Error {
         } => Error::PortRangeExhausted {
             range,
             attempts,
-            last: Box::new(with_timeout(*last, timeout)),
+            last: Cause::new(with_timeout(last.into_inner(), timeout)),
         },
         other => other,
     }

@@ -2,12 +2,93 @@
 //! checked as a whole before anything binds. Also: targets from environment variables.
 
 use std::fmt;
+use std::io;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind};
 use crate::interfaces::Interfaces;
 use crate::listen::{ListenOptions, Listeners};
-use crate::policy::BindPolicy;
-use crate::target::{BindTarget, Family};
+use crate::policy::{BindPolicy, PolicyViolation};
+use crate::resolve::Resolved;
+use crate::target::{BindTarget, Family, ParseError, parse_port};
+
+/// The error of a listen section: [`ListenConfig::listen`], [`BindTarget::from_env`] and
+/// [`BindTarget::from_port_env`]. It wraps the lower layers' errors and adds its own.
+///
+/// Match on [`ConfigError::kind`] for one stable category across all of them.
+#[derive(thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// Resolving or binding a target failed.
+    #[error(transparent)]
+    Bind(#[from] Error),
+
+    /// A resolved target breaks the section's policy.
+    #[error(transparent)]
+    Policy(#[from] PolicyViolation),
+
+    /// Two targets of the section would collide.
+    #[error("overlapping listen targets: {0}")]
+    Overlap(Box<Overlap>),
+
+    /// The environment variable is not set.
+    #[error("environment variable {var} is not set")]
+    EnvNotSet {
+        /// The variable.
+        var: String,
+    },
+
+    /// The environment variable holds no valid bind target (or port).
+    #[error("environment variable {var}: {error}")]
+    EnvInvalid {
+        /// The variable.
+        var: String,
+        /// Why its value does not parse; [`ParseError::input`] is the value.
+        error: ParseError,
+    },
+
+    /// The environment variable's value is not Unicode.
+    #[error("environment variable {var} is not valid Unicode: {value:?}")]
+    EnvNotUnicode {
+        /// The variable.
+        var: String,
+        /// Its value, lossily converted.
+        value: String,
+    },
+}
+
+impl ConfigError {
+    /// The stable category: the wrapped error's kind, [`ErrorKind::Overlap`],
+    /// [`ErrorKind::EnvNotSet`] or [`ErrorKind::EnvInvalid`] (a value that is not Unicode too).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            ConfigError::Bind(err) => err.kind(),
+            ConfigError::Policy(violation) => violation.kind(),
+            ConfigError::Overlap(_) => ErrorKind::Overlap,
+            ConfigError::EnvNotSet { .. } => ErrorKind::EnvNotSet,
+            ConfigError::EnvInvalid { .. } | ConfigError::EnvNotUnicode { .. } => {
+                ErrorKind::EnvInvalid
+            }
+        }
+    }
+}
+
+impl fmt::Debug for ConfigError {
+    /// The kind and the message (a wrapped [`Error`]'s causes too), so that `fn main() ->
+    /// Result<(), ConfigError>` prints the fix.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigError::Bind(err) => fmt::Debug::fmt(err, f),
+            _ => write!(f, "{}: {self}", self.kind()),
+        }
+    }
+}
+
+impl From<ConfigError> for io::Error {
+    /// The matching `io::ErrorKind`, with the whole [`ConfigError`] as the inner error.
+    fn from(err: ConfigError) -> io::Error {
+        io::Error::new(err.kind().io_kind(), err)
+    }
+}
 
 /// An application's listen section.
 ///
@@ -146,34 +227,32 @@ impl ListenConfig {
     ///
     /// # Errors
     ///
-    /// [`Error::Overlap`] for the first lint finding, [`Error::PolicyViolation`], and any error
-    /// of [`BindTarget::resolve_with`] and [`Resolved::listen_with`](crate::Resolved::listen_with).
-    pub fn listen(&self) -> Result<Vec<Listeners>> {
+    /// [`ConfigError::Overlap`] for the first lint finding, [`ConfigError::Policy`], and
+    /// [`ConfigError::Bind`] with any error of [`BindTarget::resolve_with`] and
+    /// [`Resolved::listen_with`]. The facts are those of [`Interfaces::for_targets`], so each
+    /// target gets the verdict [`BindTarget::resolve`] gives it.
+    pub fn listen(&self) -> Result<Vec<Listeners>, ConfigError> {
         if let Some(overlap) = self.lint().into_iter().next() {
-            return Err(Error::Overlap {
-                overlap: Box::new(overlap),
-            });
+            return Err(ConfigError::Overlap(Box::new(overlap)));
         }
-        let interfaces = Interfaces::current()?;
+        let interfaces = Interfaces::for_targets(&self.listen)?;
         let resolved = self
             .listen
             .iter()
             .map(|t| {
                 crate::listen::freebind_fallback(t.resolve_with(&interfaces), t, &self.options)
             })
-            .collect::<Result<Vec<_>>>()?;
+            .collect::<Result<Vec<_>, Error>>()?;
         if let Some(overlap) = same_address(&resolved) {
-            return Err(Error::Overlap {
-                overlap: Box::new(overlap),
-            });
+            return Err(ConfigError::Overlap(Box::new(overlap)));
         }
         for r in &resolved {
             self.policy.check(r)?;
         }
-        resolved
+        Ok(resolved
             .iter()
             .map(|r| r.listen_with(&self.options))
-            .collect()
+            .collect::<Result<_, Error>>()?)
     }
 }
 
@@ -234,7 +313,7 @@ fn overlap(a: &BindTarget, b: &BindTarget, dual_stack: bool) -> Option<Overlap> 
 }
 
 /// Two resolved targets that bind one address and port (port 0 aside).
-fn same_address(resolved: &[crate::resolve::Resolved]) -> Option<Overlap> {
+fn same_address(resolved: &[Resolved]) -> Option<Overlap> {
     for (i, a) in resolved.iter().enumerate() {
         for b in resolved.iter().skip(i + 1) {
             let shared = a
@@ -273,9 +352,9 @@ impl BindTarget {
     ///
     /// # Errors
     ///
-    /// [`Error::EnvNotSet`] when it is unset (so a caller can fall back to a default);
-    /// [`Error::EnvInvalid`], naming the variable, its value and why, when it does not parse;
-    /// [`Error::EnvNotUnicode`] when it is not Unicode (kind `env_invalid` too).
+    /// [`ConfigError::EnvNotSet`] when it is unset (so a caller can fall back to a default);
+    /// [`ConfigError::EnvInvalid`], naming the variable, its value and why, when it does not
+    /// parse; [`ConfigError::EnvNotUnicode`] when it is not Unicode (kind `env_invalid` too).
     ///
     /// ```
     /// use bindpolicy::{BindTarget, ErrorKind};
@@ -285,11 +364,11 @@ impl BindTarget {
     ///     _ => Err(err),
     /// })?;
     /// assert_eq!(target.to_string(), "localhost:8080");
-    /// # Ok::<(), bindpolicy::Error>(())
+    /// # Ok::<(), bindpolicy::ConfigError>(())
     /// ```
-    pub fn from_env(var: &str) -> Result<BindTarget> {
+    pub fn from_env(var: &str) -> Result<BindTarget, ConfigError> {
         let value = env_value(var)?;
-        value.parse().map_err(|error| Error::EnvInvalid {
+        value.parse().map_err(|error| ConfigError::EnvInvalid {
             var: var.to_owned(),
             error,
         })
@@ -301,24 +380,24 @@ impl BindTarget {
     /// # Errors
     ///
     /// As [`BindTarget::from_env`]; the value must be a port (0-65535, no sign or leading zero).
-    pub fn from_port_env(var: &str) -> Result<BindTarget> {
+    pub fn from_port_env(var: &str) -> Result<BindTarget, ConfigError> {
         let value = env_value(var)?;
-        crate::parse::port(&value)
+        parse_port(&value)
             .map(BindTarget::any)
-            .map_err(|error| Error::EnvInvalid {
+            .map_err(|error| ConfigError::EnvInvalid {
                 var: var.to_owned(),
                 error,
             })
     }
 }
 
-fn env_value(var: &str) -> Result<String> {
+fn env_value(var: &str) -> Result<String, ConfigError> {
     match std::env::var(var) {
         Ok(value) => Ok(value),
-        Err(std::env::VarError::NotPresent) => Err(Error::EnvNotSet {
+        Err(std::env::VarError::NotPresent) => Err(ConfigError::EnvNotSet {
             var: var.to_owned(),
         }),
-        Err(std::env::VarError::NotUnicode(raw)) => Err(Error::EnvNotUnicode {
+        Err(std::env::VarError::NotUnicode(raw)) => Err(ConfigError::EnvNotUnicode {
             var: var.to_owned(),
             value: raw.to_string_lossy().into_owned(),
         }),

@@ -1,4 +1,4 @@
-//! The crate's errors: [`ParseError`] for the grammar, [`Error`] for everything else.
+//! [`Error`], the core error of resolving, binding and connecting, and its [`ErrorKind`].
 //!
 //! Every variant carries the data a caller needs to act on, and its message ends with the fix.
 //! An underlying `io::Error` is kept as the `source()`, never pasted into the message.
@@ -8,252 +8,18 @@ use std::io;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
-use crate::target::{BindTarget, Family, PortRange};
+use crate::target::{BindTarget, Family, ParseError, PortRange};
+use crate::text::{did_you_mean, join_or};
 
 /// `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
-
-/// Why a bind target string was rejected, and where.
-///
-/// The message names the input, the byte offset and the reason, and ends with a did-you-mean
-/// where one exists:
-///
-/// ```
-/// let err = "8080".parse::<bindpolicy::BindTarget>().unwrap_err();
-/// assert_eq!(
-///     err.to_string(),
-///     "invalid bind target \"8080\" at byte 0: a bare port is not a bind target; did you mean \
-///      \":8080\" (all interfaces), \"localhost:8080\" (this machine only) or \"port:8080\" \
-///      (client source port)?"
-/// );
-/// assert_eq!(err.offset(), 0);
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ParseError {
-    what: Subject,
-    input: String,
-    offset: usize,
-    kind: ParseErrorKind,
-    suggestions: Vec<(String, &'static str)>,
-}
-
-impl ParseError {
-    pub(crate) fn new(input: impl Into<String>, offset: usize, kind: ParseErrorKind) -> Self {
-        ParseError {
-            what: Subject::BindTarget,
-            input: input.into(),
-            offset,
-            kind,
-            suggestions: Vec::new(),
-        }
-    }
-
-    /// The same error about another kind of value, e.g. "interface name".
-    pub(crate) fn of(mut self, what: Subject) -> Self {
-        self.what = what;
-        self
-    }
-
-    /// Adds a did-you-mean: a spec that parses, and a short note on what it means ("" for none).
-    pub(crate) fn suggest(mut self, spec: impl Into<String>, note: &'static str) -> Self {
-        self.suggestions.push((spec.into(), note));
-        self
-    }
-
-    /// The rejected input, as given.
-    pub fn input(&self) -> &str {
-        &self.input
-    }
-
-    /// The byte offset in [`ParseError::input`] where the problem starts.
-    pub fn offset(&self) -> usize {
-        self.offset
-    }
-
-    /// What is wrong.
-    pub fn kind(&self) -> &ParseErrorKind {
-        &self.kind
-    }
-
-    /// Specs the input may have meant, each of which parses.
-    pub fn suggestions(&self) -> impl ExactSizeIterator<Item = &str> {
-        self.suggestions.iter().map(|(spec, _)| spec.as_str())
-    }
-}
-
-impl fmt::Display for ParseError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "invalid {} {:?} at byte {}: {}",
-            self.what.as_str(),
-            self.input,
-            self.offset,
-            self.kind
-        )?;
-        let count = self.suggestions.len();
-        for (i, (spec, note)) in self.suggestions.iter().enumerate() {
-            let sep = match i {
-                0 => "; did you mean ",
-                _ if i + 1 == count => " or ",
-                _ => ", ",
-            };
-            write!(f, "{sep}{spec:?}")?;
-            if !note.is_empty() {
-                write!(f, " ({note})")?;
-            }
-        }
-        if count > 0 {
-            f.write_str("?")?;
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for ParseError {}
-
-/// What kind of value a [`ParseError`] is about, for its message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Subject {
-    BindTarget,
-    InterfaceName,
-    PortRange,
-    Port,
-    Address,
-}
-
-impl Subject {
-    const fn as_str(self) -> &'static str {
-        match self {
-            Subject::BindTarget => "bind target",
-            Subject::InterfaceName => "interface name",
-            Subject::PortRange => "port range",
-            Subject::Port => "port",
-            Subject::Address => "address",
-        }
-    }
-}
-
-/// What is wrong with a rejected bind target string. See [`ParseError`].
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum ParseErrorKind {
-    /// The input is empty.
-    #[error("the input is empty; write HOST:PORT, e.g. localhost:8080")]
-    Empty,
-    /// The input holds whitespace; it is never trimmed silently.
-    #[error("whitespace is not allowed (nothing is trimmed)")]
-    Whitespace,
-    /// A port with no host, e.g. `8080`.
-    #[error("a bare port is not a bind target")]
-    BarePort,
-    /// A host with no `:PORT`.
-    #[error("no port; add :PORT (0 lets the OS pick one)")]
-    MissingPort,
-    /// `HOST:` with nothing after the colon.
-    #[error("the port is empty")]
-    EmptyPort,
-    /// A port above 65535.
-    #[error("port {0} is out of range (0-65535)")]
-    PortOutOfRange(String),
-    /// A port with a sign, e.g. `-1` or `+80`.
-    #[error("a port has no sign")]
-    SignedPort,
-    /// A port with leading zeros, e.g. `080`.
-    #[error("port {0} has a leading zero")]
-    LeadingZero(String),
-    /// A port with digits outside ASCII, e.g. `٨٠`.
-    #[error("port {0:?} has digits outside ASCII 0-9")]
-    NonAsciiDigit(String),
-    /// A service name in place of a port number, e.g. `http`.
-    #[error("{0:?} looks like a service name; ports are numbers (names are never looked up)")]
-    ServiceName(String),
-    /// A port that is not a number.
-    #[error("{0:?} is not a port number")]
-    InvalidPort(String),
-    /// A range whose first port is above its last.
-    #[error("the range is reversed (first port above last)")]
-    ReversedRange,
-    /// A range with a missing end, e.g. `port:40000-`.
-    #[error("the range has an empty end")]
-    EmptyRange,
-    /// A range of several ports that starts at 0.
-    #[error("a range cannot include port 0 (0 already means: the OS picks)")]
-    RangeIncludesZero,
-    /// A range on a target other than `port:`.
-    #[error(
-        "a port range is only allowed as a client source range (port:FIRST-LAST); a listener has one port"
-    )]
-    RangeNotAllowed,
-    /// An IPv6 address with a port but no brackets, e.g. `::1:80`.
-    #[error("an IPv6 address must be written in brackets, with a port: [ADDRESS]:PORT")]
-    UnbracketedIpv6,
-    /// `[` with no matching `]`.
-    #[error("missing ']'")]
-    MissingBracket,
-    /// `[]`.
-    #[error("empty brackets; write [::] for every IPv6 address")]
-    EmptyBrackets,
-    /// Brackets around an IPv4 address.
-    #[error("brackets are only for IPv6 addresses")]
-    BracketedIpv4,
-    /// Something other than `:PORT` after `]`.
-    #[error("only :PORT may follow ']'")]
-    TrailingAfterBracket,
-    /// A host of digits and dots that is not a valid IPv4 address.
-    #[error("invalid IPv4 address: {0}")]
-    InvalidIpv4(String),
-    /// Text in brackets that is not an IPv6 address.
-    #[error("invalid IPv6 address {0:?}")]
-    InvalidIpv6(String),
-    /// An IPv4-mapped IPv6 address, e.g. `::ffff:127.0.0.1`.
-    #[error("an IPv4-mapped IPv6 address binds an IPv6 socket; write the IPv4 address")]
-    Ipv4Mapped,
-    /// A URL-escaped zone, `%25eth0`.
-    #[error("the zone is URL-escaped (%25); write the interface name or index after a bare %")]
-    EscapedZone,
-    /// A zone on an address that is not link-local.
-    #[error("only a link-local address (fe80::/10) takes a zone")]
-    ZoneNotLinkLocal,
-    /// An empty zone, zone 0, or a zone index with a leading zero.
-    #[error("invalid zone {0:?}; write an interface name or a non-zero index")]
-    InvalidZone(String),
-    /// A multicast address.
-    #[error(
-        "a multicast address is not a local address to bind; bind the wildcard and join the group"
-    )]
-    Multicast,
-    /// A broadcast address.
-    #[error("a broadcast address is not a local address to bind")]
-    Broadcast,
-    /// The wildcard address where only a specific address is allowed.
-    #[error("the wildcard address is not a specific address; use BindTarget::any_v4 or any_v6")]
-    UnspecifiedAddress,
-    /// 127.0.0.1 or ::1 where only a specific address is allowed.
-    #[error("127.0.0.1 and ::1 are loopback targets; use BindTarget::loopback_v4 or loopback_v6")]
-    LoopbackAddress,
-    /// A URL scheme, e.g. `tcp://`.
-    #[error("a scheme is not part of a bind target")]
-    Scheme,
-    /// A `$VARIABLE`, which is never expanded.
-    #[error(
-        "'$' starts a variable, which is never expanded here; expand it first (see BindTarget::from_env)"
-    )]
-    Variable,
-    /// A second `:` after the port, e.g. Docker's `127.0.0.1:8080:80`.
-    #[error("an extra ':' (Docker's HOST:PORT:CONTAINER_PORT is another grammar)")]
-    ExtraColon,
-    /// An interface name Linux could not have.
-    #[error("invalid interface name: {0}")]
-    InvalidInterfaceName(&'static str),
-}
 
 /// The crate's main error: resolving, binding and connecting.
 ///
 /// Match on [`Error::kind`] for a stable category; the variants carry the data. The message is
 /// a full sentence that ends with the fix, and an OS error, where there is one, is the
 /// [`source`](std::error::Error::source).
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The target string did not parse.
@@ -428,17 +194,17 @@ pub enum Error {
 
     /// Every port of a source-port range failed.
     #[error(
-        "every source port in {range} failed ({attempts} attempts); widen the range or close connections that hold it. Last: {last}"
+        "every source port in {range} failed ({attempts} attempts); widen the range or close connections that hold it"
     )]
     PortRangeExhausted {
         /// The range.
         range: PortRange,
         /// How many ports were tried.
         attempts: u32,
-        /// The last port's error. It is also the [`source`](std::error::Error::source), as a
-        /// `Box<Error>`: downcast to `Box<bindpolicy::Error>`, or match on this field.
+        /// The last port's error, which is also the [`source`](std::error::Error::source):
+        /// `source()` downcasts to [`Error`], and this field derefs to it.
         #[source]
-        last: Box<Error>,
+        last: Cause,
     },
 
     /// The remote is this machine and its port equals the pinned source port: TCP would connect
@@ -517,51 +283,6 @@ pub enum Error {
     Unsupported {
         /// The option, e.g. `SO_BINDTODEVICE`.
         option: &'static str,
-    },
-
-    /// A resolved target breaks a [`BindPolicy`](crate::BindPolicy) rule.
-    #[error("policy violation ({rule}): {fix}")]
-    PolicyViolation {
-        /// The rule.
-        rule: crate::policy::PolicyRule,
-        /// The target, as written.
-        target: String,
-        /// The offending address, for address rules.
-        addr: Option<SocketAddr>,
-        /// What is wrong and the smallest change that complies.
-        fix: String,
-    },
-
-    /// Two targets of a [`ListenConfig`](crate::ListenConfig) would collide.
-    #[error("overlapping listen targets: {overlap}")]
-    Overlap {
-        /// The pair.
-        overlap: Box<crate::config::Overlap>,
-    },
-
-    /// The environment variable is not set.
-    #[error("environment variable {var} is not set")]
-    EnvNotSet {
-        /// The variable.
-        var: String,
-    },
-
-    /// The environment variable holds no valid bind target (or port).
-    #[error("environment variable {var}: {error}")]
-    EnvInvalid {
-        /// The variable.
-        var: String,
-        /// Why its value does not parse; [`ParseError::input`] is the value.
-        error: ParseError,
-    },
-
-    /// The environment variable's value is not Unicode.
-    #[error("environment variable {var} is not valid Unicode: {value:?}")]
-    EnvNotUnicode {
-        /// The variable.
-        var: String,
-        /// Its value, lossily converted.
-        value: String,
     },
 
     /// Any other OS error, with the phase and address.
@@ -759,12 +480,79 @@ impl Error {
             Error::NetworkUnreachable { .. } => ErrorKind::NetworkUnreachable,
             Error::HostUnreachable { .. } => ErrorKind::HostUnreachable,
             Error::Unsupported { .. } => ErrorKind::Unsupported,
-            Error::PolicyViolation { .. } => ErrorKind::PolicyViolation,
-            Error::Overlap { .. } => ErrorKind::Overlap,
-            Error::EnvNotSet { .. } => ErrorKind::EnvNotSet,
-            Error::EnvInvalid { .. } | Error::EnvNotUnicode { .. } => ErrorKind::EnvInvalid,
             Error::Io { .. } => ErrorKind::Io,
         }
+    }
+}
+
+impl fmt::Debug for Error {
+    /// The kind, the message and the chain of causes, so that `fn main() -> Result<(),
+    /// bindpolicy::Error>` prints the fix, e.g. `addr_in_use: 127.0.0.1:80 is already in use
+    /// (…); stop it, or pick another port` and a `caused by:` line per underlying error. The
+    /// variant's fields are there to match on.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {self}", self.kind())?;
+        let mut cause = std::error::Error::source(self);
+        while let Some(err) = cause {
+            write!(f, "\n  caused by: {err}")?;
+            cause = err.source();
+        }
+        Ok(())
+    }
+}
+
+/// The error a [`Error::PortRangeExhausted`] ends on: the last port's [`Error`].
+///
+/// It derefs to the [`Error`], and `source()` of the range error gives it as `&Error`
+/// (`downcast_ref::<bindpolicy::Error>()` works), which a `Box<Error>` would not: a box is an
+/// error type of its own. It is not itself a `std::error::Error` for that reason.
+pub struct Cause(Box<Error>);
+
+impl Cause {
+    pub(crate) fn new(err: Error) -> Cause {
+        Cause(Box::new(err))
+    }
+
+    /// The error.
+    pub fn get(&self) -> &Error {
+        &self.0
+    }
+
+    /// The error, unboxed.
+    pub fn into_inner(self) -> Error {
+        *self.0
+    }
+}
+
+impl std::ops::Deref for Cause {
+    type Target = Error;
+
+    fn deref(&self) -> &Error {
+        &self.0
+    }
+}
+
+impl From<Error> for Cause {
+    fn from(err: Error) -> Cause {
+        Cause::new(err)
+    }
+}
+
+impl AsRef<Error> for Cause {
+    fn as_ref(&self) -> &Error {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Cause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl fmt::Display for Cause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&*self.0, f)
     }
 }
 
@@ -800,14 +588,6 @@ fn same_family<'a>(addr: &IpAddr, local: &'a [(IpAddr, String)]) -> Vec<&'a (IpA
         local.iter().collect()
     } else {
         same
-    }
-}
-
-fn join_or(items: &[String]) -> String {
-    match items {
-        [] => String::new(),
-        [one] => one.clone(),
-        [init @ .., last] => format!("{} or {last}", init.join(", ")),
     }
 }
 
@@ -863,7 +643,7 @@ fn interface_not_found_message(name: &str, known: &[String]) -> String {
     } else {
         format!("no interface is named {name:?}")
     };
-    match crate::parse::did_you_mean(name, known.iter().map(String::as_str)) {
+    match did_you_mean(name, known.iter().map(String::as_str)) {
         Some(close) => msg.push_str(&format!("; did you mean {close:?}?")),
         None => msg.push('.'),
     }

@@ -9,6 +9,7 @@
 use std::fmt;
 use std::net::IpAddr;
 
+use crate::text::join_and;
 use crate::{
     BindTarget, Exposure, Family, LocalInterface, Reach, Reachable, Resolved, Scope, Warning,
 };
@@ -188,8 +189,7 @@ impl Reachable {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn scope_note(&self) -> String {
-        let network = self.network();
-        let cidr = format!("{}/{}", network.network, network.prefix_len);
+        let cidr = self.network().net;
         match self.scope() {
             Scope::Loopback => "this machine only".to_owned(),
             Scope::LinkLocal => format!("link-local: the attached link {cidr} only"),
@@ -529,15 +529,5 @@ fn reachable_list(exposure: &Exposure) -> String {
         "no address at the moment".to_owned()
     } else {
         join_and(&items)
-    }
-}
-
-// TODO(text): use crate::text::join_and
-/// `a`, `a and b`, `a, b and c`.
-fn join_and(items: &[String]) -> String {
-    match items {
-        [] => String::new(),
-        [one] => one.clone(),
-        [init @ .., last] => format!("{} and {last}", init.join(", ")),
     }
 }

@@ -8,8 +8,11 @@
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use ipnet::IpNet;
+
 use crate::error::{Error, Result};
 use crate::sys;
+use crate::target::{BindTarget, LocalInterface, Zone};
 
 /// This machine's interfaces at one moment: the input of
 /// [`BindTarget::resolve_with`](crate::BindTarget::resolve_with).
@@ -45,14 +48,58 @@ impl Interfaces {
     ///
     /// [`Error::Interfaces`] when the OS enumeration fails.
     pub fn current() -> Result<Interfaces> {
-        Interfaces::current_for(None, true)
+        Interfaces::read(None, true, &[])
     }
 
-    /// [`Interfaces::current`] for resolving one target: the privileged-port facts only as far
-    /// as `port` needs them (see `sys::port_privilege`), and the tentative flags only when
-    /// the target names specific addresses (`tentative`); wildcards get no tentative warning.
-    pub(crate) fn current_for(port: Option<u16>, tentative: bool) -> Result<Interfaces> {
-        let rows = if_addrs::get_if_addrs().map_err(|source| Error::Interfaces { source })?;
+    /// The facts [`BindTarget::resolve`](crate::BindTarget::resolve) reads for `target`, and
+    /// no more: `resolve()` is exactly `resolve_with(&Interfaces::for_target(self)?)`.
+    ///
+    /// Beside the enumeration it reads the privileged-port facts only as far as the target's
+    /// port needs them (nothing for port 0 or a port from 1024 on Linux's default), the
+    /// tentative flags only for a target that names specific addresses (a wildcard gets no
+    /// tentative warning), and, for an interface named by the target (or by a zone) that the
+    /// enumeration does not list, whether the OS has it without an address, so that it is
+    /// `no_address` rather than `interface_not_found`. For `*:8080` that is the bare
+    /// enumeration and nothing else.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Interfaces`] when the OS enumeration fails.
+    pub fn for_target(target: &BindTarget) -> Result<Interfaces> {
+        Interfaces::for_targets(std::slice::from_ref(target))
+    }
+
+    /// [`Interfaces::for_target`] for several targets at once, enumerated once: what
+    /// [`ListenConfig::listen`](crate::ListenConfig::listen) reads.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Interfaces`] when the OS enumeration fails.
+    pub fn for_targets(targets: &[BindTarget]) -> Result<Interfaces> {
+        // A client bind (`port:`) gets no privileged-port warning: no need to look. Several
+        // targets: the lowest port's needs cover the others'.
+        let port = targets
+            .iter()
+            .map(|t| if t.is_port_only() { 0 } else { t.port() })
+            .filter(|p| *p != 0)
+            .min()
+            .unwrap_or(0);
+        let tentative = targets.iter().any(BindTarget::is_specific_interface);
+        let names: Vec<&str> = targets.iter().filter_map(named_interface).collect();
+        Interfaces::read(Some(port), tentative, &names)
+    }
+
+    /// The facts a client bound to `source` needs: no privileged-port facts (a client port is
+    /// the kernel's to refuse), the tentative flags, and the interface `source` names.
+    pub(crate) fn for_client(source: &BindTarget) -> Result<Interfaces> {
+        let names: Vec<&str> = named_interface(source).into_iter().collect();
+        Interfaces::read(Some(0), true, &names)
+    }
+
+    /// Enumerates, then reads the facts beyond the enumeration that `port`, `tentative` and
+    /// `names` call for (see [`Interfaces::for_target`]).
+    fn read(port: Option<u16>, tentative: bool, names: &[&str]) -> Result<Interfaces> {
+        let rows = sys::enumerate().map_err(|source| Error::Interfaces { source })?;
         let mut by_name: BTreeMap<String, usize> = BTreeMap::new();
         let mut list: Vec<Interface> = Vec::new();
         let mut running: Vec<bool> = Vec::new();
@@ -66,13 +113,9 @@ impl Interfaces {
                     list.len() - 1
                 }
             };
-            let (ip, prefix_len) = match &row.addr {
-                if_addrs::IfAddr::V4(v4) => (IpAddr::V4(v4.ip), v4.prefixlen),
-                if_addrs::IfAddr::V6(v6) => (IpAddr::V6(v6.ip), v6.prefixlen),
-            };
             if let (Some(iface), Some(up)) = (list.get_mut(at), running.get_mut(at)) {
-                iface.addrs.push(InterfaceAddr::new(ip, prefix_len));
-                *up |= row.is_oper_up();
+                iface.addrs.push(InterfaceAddr::new(row.ip, row.prefix_len));
+                *up |= row.running;
             }
         }
         for (iface, running) in list.iter_mut().zip(running) {
@@ -97,9 +140,21 @@ impl Interfaces {
                 }
             }
         }
+        // getifaddrs lists only interfaces with an address; a named one the OS has without
+        // any is a fact too (`no_address`, with its state).
+        for name in names {
+            if list.iter().all(|i| i.name != *name) {
+                if let Some(up) = sys::interface_is_up(name) {
+                    list.push(Interface::named((*name).to_owned(), None).with_up(up));
+                }
+            }
+        }
         Ok(Interfaces {
             list,
-            privilege: sys::port_privilege(port),
+            privilege: sys::port_privilege(port).map(|(start, capable)| PortPrivilege {
+                unprivileged_port_start: start,
+                can_bind_privileged: capable,
+            }),
         })
     }
 
@@ -167,6 +222,21 @@ impl Interfaces {
         self.list
             .iter()
             .flat_map(|i| i.addrs.iter().map(move |a| (i, a)))
+    }
+
+    /// Whether `ip` is local although no interface lists it: on Linux every address of
+    /// 127.0.0.0/8 (the kernel routes the whole block to `lo`); macOS and the BSDs need an
+    /// alias first (`ifconfig lo0 alias 127.0.0.2`), and Windows binds only 127.0.0.1.
+    ///
+    /// ```
+    /// use bindpolicy::Interfaces;
+    ///
+    /// let none = Interfaces::from_interfaces([]);
+    /// assert_eq!(none.is_local_unlisted([127, 0, 0, 2].into()), cfg!(target_os = "linux"));
+    /// assert!(!none.is_local_unlisted([192, 0, 2, 1].into()));
+    /// ```
+    pub fn is_local_unlisted(&self, ip: IpAddr) -> bool {
+        sys::WHOLE_LOOPBACK_BLOCK_IS_LOCAL && matches!(ip, IpAddr::V4(v4) if v4.is_loopback())
     }
 
     /// The interface that carries the loopback address of `ip`'s family, for naming it.
@@ -301,22 +371,13 @@ impl InterfaceAddr {
         self.tentative
     }
 
-    /// The network the address is on, e.g. 192.168.71.0 for 192.168.71.67/24.
-    pub fn network(&self) -> IpAddr {
-        match self.ip {
-            IpAddr::V4(v4) => {
-                let mask = u32::MAX
-                    .checked_shl(32 - u32::from(self.prefix_len))
-                    .unwrap_or(0);
-                IpAddr::V4(Ipv4Addr::from(u32::from(v4) & mask))
-            }
-            IpAddr::V6(v6) => {
-                let mask = u128::MAX
-                    .checked_shl(128 - u32::from(self.prefix_len))
-                    .unwrap_or(0);
-                IpAddr::V6(Ipv6Addr::from(u128::from(v6) & mask))
-            }
-        }
+    /// The network the address is on, host bits cleared: `192.168.71.0/24` for
+    /// 192.168.71.67/24.
+    pub fn network(&self) -> IpNet {
+        // The prefix is clamped to the family's width in `new`, so this cannot fail.
+        IpNet::new(self.ip, self.prefix_len)
+            .map(|net| net.trunc())
+            .unwrap_or_else(|_| IpNet::from(self.ip))
     }
 
     /// Who can reach this address, by its range.
@@ -399,6 +460,27 @@ impl std::fmt::Display for Scope {
     }
 }
 
+impl std::str::FromStr for Scope {
+    type Err = ScopeError;
+
+    /// `loopback`, `link_local`, `private`, `shared` or `global`.
+    fn from_str(text: &str) -> Result<Self, ScopeError> {
+        Ok(match text {
+            "loopback" => Scope::Loopback,
+            "link_local" => Scope::LinkLocal,
+            "private" => Scope::Private,
+            "shared" => Scope::Shared,
+            "global" => Scope::Global,
+            _ => return Err(ScopeError(text.to_owned())),
+        })
+    }
+}
+
+/// Why a scope name was rejected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown scope {0:?}; expected loopback, link_local, private, shared or global")]
+pub struct ScopeError(String);
+
 /// What decides whether this process may bind a port below 1024 (Linux).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct PortPrivilege {
@@ -406,4 +488,22 @@ pub struct PortPrivilege {
     pub unprivileged_port_start: u16,
     /// Whether the process holds CAP_NET_BIND_SERVICE (effective set).
     pub can_bind_privileged: bool,
+}
+
+/// The interface a target names: its interface name, or the name in a link-local zone.
+fn named_interface(target: &BindTarget) -> Option<&str> {
+    match target {
+        BindTarget::SpecificInterface {
+            interface: LocalInterface::Name(name),
+            ..
+        } => Some(name.as_str()),
+        BindTarget::SpecificInterface {
+            interface: LocalInterface::Address(addr),
+            ..
+        } => match addr.zone() {
+            Some(Zone::Name(name)) => Some(name.as_str()),
+            _ => None,
+        },
+        _ => None,
+    }
 }

@@ -91,13 +91,14 @@
 #![cfg_attr(doctest, doc = include_str!("../README.md"))]
 #![cfg_attr(doctest, doc = include_str!("../docs/guide.md"))]
 
+// Layers, bottom to top; each module imports only from the layers below it
+// (tests/layers.rs checks it). See the Architecture section above.
 mod client;
 mod config;
 mod error;
 mod explain;
 mod interfaces;
 mod listen;
-mod parse;
 mod policy;
 mod resolve;
 #[cfg(feature = "serde")]
@@ -105,17 +106,19 @@ mod serde;
 mod socket;
 mod sys;
 mod target;
-mod warning;
+mod text;
 
 pub use crate::client::Connector;
-pub use crate::config::{ListenConfig, Overlap};
-pub use crate::error::{Error, ErrorKind, ParseError, ParseErrorKind, Phase, PortHolder, Result};
+pub use crate::config::{ConfigError, ListenConfig, Overlap};
+pub use crate::error::{Cause, Error, ErrorKind, Phase, PortHolder, Result};
 pub use crate::explain::Explanation;
-pub use crate::interfaces::{Interface, InterfaceAddr, Interfaces, PortPrivilege, Scope};
-pub use crate::listen::{Bound, FreeBind, ListenOptions, Listeners, UdpSockets};
-pub use crate::policy::{BindPolicy, Cidr, CidrError, PolicyRule, ScopeError};
-pub use crate::resolve::{Exposure, Network, Reach, Reachable, Resolved, ResolvedAddr};
-pub use crate::target::{
-    BindTarget, Family, InterfaceName, LocalAddress, LocalInterface, PortRange, Zone,
+pub use crate::interfaces::{
+    Interface, InterfaceAddr, Interfaces, PortPrivilege, Scope, ScopeError,
 };
-pub use crate::warning::Warning;
+pub use crate::listen::{Bound, FreeBind, ListenOptions, Listeners, UdpSockets};
+pub use crate::policy::{BindPolicy, PolicyRule, PolicyViolation};
+pub use crate::resolve::{Exposure, Network, Reach, Reachable, Resolved, ResolvedAddr, Warning};
+pub use crate::target::{
+    BindTarget, Family, InterfaceName, LocalAddress, LocalInterface, ParseError, ParseErrorKind,
+    PortRange, Zone,
+};

@@ -5,10 +5,9 @@ use std::net::{SocketAddr, TcpListener, UdpSocket};
 use socket2::Socket;
 
 use crate::error::{Error, Phase, Result};
-use crate::resolve::{Exposure, Resolved};
+use crate::resolve::{Exposure, Resolved, Warning};
 use crate::socket::{self, Failure, Transport, step};
 use crate::target::BindTarget;
-use crate::warning::Warning;
 
 /// How often a port-0 target with several addresses retries when the port the OS picked for
 /// the first address is taken in another family.

@@ -1,13 +1,16 @@
 //! `BindPolicy`: what a service may expose, checked against a resolved target before it binds.
 
 use std::fmt;
+use std::io;
 use std::net::{IpAddr, SocketAddr, SocketAddrV6};
-use std::str::FromStr;
 
-use crate::error::{Error, Result};
-use crate::interfaces::{InterfaceAddr, Scope};
+use ipnet::IpNet;
+
+use crate::error::ErrorKind;
+use crate::interfaces::Scope;
 use crate::resolve::{Reach, Reachable, Resolved};
 use crate::target::{BindTarget, PortRange};
+use crate::text::join_or;
 
 /// Rules for what a resolved target may expose. Every rule left unset allows everything.
 ///
@@ -22,14 +25,15 @@ use crate::target::{BindTarget, PortRange};
 /// let resolved = BindTarget::any_v4(8080).resolve_with(&snapshot)?;
 /// let err = policy.check(&resolved).unwrap_err();
 /// assert!(err.to_string().contains("listen on 10.0.0.5:8080 (eth1) instead of 0.0.0.0:8080"));
-/// # Ok::<(), bindpolicy::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(default, deny_unknown_fields))]
 pub struct BindPolicy {
     allow_wildcard: Option<bool>,
-    networks: Option<Vec<Cidr>>,
+    #[cfg_attr(feature = "serde", serde(deserialize_with = "networks::deserialize"))]
+    networks: Option<Vec<IpNet>>,
     interfaces: Option<Vec<String>>,
     scopes: Option<Vec<Scope>>,
     ports: Option<Vec<PortRange>>,
@@ -78,6 +82,79 @@ impl fmt::Display for PolicyRule {
     }
 }
 
+/// A resolved target breaks a [`BindPolicy`] rule: the error of [`BindPolicy::check`].
+///
+/// The message names the rule and ends with the smallest change that complies with every rule
+/// at once:
+///
+/// ```
+/// use bindpolicy::{BindPolicy, BindTarget, ErrorKind, Interface, InterfaceAddr, Interfaces, PolicyRule};
+///
+/// let snapshot = Interfaces::from_interfaces([
+///     Interface::new("lo", 1).with_addr(InterfaceAddr::new([127, 0, 0, 1].into(), 8)),
+/// ]);
+/// let resolved = BindTarget::any_v4(8080).resolve_with(&snapshot)?;
+/// let err = BindPolicy::local_only().check(&resolved).unwrap_err();
+/// assert_eq!(err.rule(), PolicyRule::Wildcard);
+/// assert_eq!(err.kind(), ErrorKind::PolicyViolation);
+/// assert_eq!(err.addr(), Some("0.0.0.0:8080".parse()?));
+/// assert_eq!(
+///     err.to_string(),
+///     "policy violation (allow_wildcard): 0.0.0.0:8080 is a wildcard, which the policy \
+///      forbids; listen on 127.0.0.1:8080 (lo) instead of 0.0.0.0:8080"
+/// );
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
+#[error("policy violation ({rule}): {fix}")]
+pub struct PolicyViolation {
+    rule: PolicyRule,
+    target: String,
+    addr: Option<SocketAddr>,
+    fix: String,
+}
+
+impl PolicyViolation {
+    /// The rule that was broken.
+    pub fn rule(&self) -> PolicyRule {
+        self.rule
+    }
+
+    /// The target, as written.
+    pub fn target(&self) -> &str {
+        &self.target
+    }
+
+    /// The offending address, for the address rules (with a link-local zone).
+    pub fn addr(&self) -> Option<SocketAddr> {
+        self.addr
+    }
+
+    /// What is wrong and the smallest change that complies.
+    pub fn fix(&self) -> &str {
+        &self.fix
+    }
+
+    /// Always [`ErrorKind::PolicyViolation`], for code that matches kinds of every error.
+    pub fn kind(&self) -> ErrorKind {
+        ErrorKind::PolicyViolation
+    }
+}
+
+impl fmt::Debug for PolicyViolation {
+    /// The kind and the message, so `fn main() -> Result<…>` prints the fix.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {self}", self.kind())
+    }
+}
+
+impl From<PolicyViolation> for io::Error {
+    /// `PermissionDenied`, with the violation as the inner error.
+    fn from(err: PolicyViolation) -> io::Error {
+        io::Error::new(err.kind().io_kind(), err)
+    }
+}
+
 /// The highest privileged port on every OS's default: ports below 1024.
 const FIRST_UNPRIVILEGED: u16 = 1024;
 
@@ -114,8 +191,9 @@ impl BindPolicy {
 
     /// The networks every reachable address must be in.
     #[must_use]
-    pub fn networks(mut self, networks: impl IntoIterator<Item = Cidr>) -> Self {
-        self.networks = Some(networks.into_iter().collect());
+    /// Host bits are cleared: `10.9.8.7/16` is kept as `10.9.0.0/16`.
+    pub fn networks(mut self, networks: impl IntoIterator<Item = IpNet>) -> Self {
+        self.networks = Some(networks.into_iter().map(|n| n.trunc()).collect());
         self
     }
 
@@ -161,12 +239,12 @@ impl BindPolicy {
     ///
     /// # Errors
     ///
-    /// [`Error::PolicyViolation`] naming the first rule broken (wildcard, then the address
+    /// A [`PolicyViolation`] naming the first rule broken (wildcard, then the address
     /// rules, then the port rules), the offending address, and the smallest change that
     /// complies with every rule at once, e.g. "listen on 10.0.0.5:8080 (eth1) instead of
     /// 0.0.0.0:8080". The alternatives are this machine's addresses that comply; a listener
     /// that reached networks is offered network addresses before loopback ones.
-    pub fn check(&self, resolved: &Resolved) -> Result<()> {
+    pub fn check(&self, resolved: &Resolved) -> Result<(), PolicyViolation> {
         let target = resolved.target();
         if let BindTarget::Port(range) = target {
             return self.check_source_ports(target, *range);
@@ -195,7 +273,7 @@ impl BindPolicy {
             };
         let address_ok = rule != PolicyRule::Wildcard && offending.is_none();
         let fix = format!("{what}; {}", self.remedy(resolved, address_ok));
-        Err(Error::PolicyViolation {
+        Err(PolicyViolation {
             rule,
             target: target.to_string(),
             addr,
@@ -211,7 +289,7 @@ impl BindPolicy {
             }
         }
         if let Some(networks) = &self.networks {
-            if !networks.iter().any(|n| n.contains(reachable.ip())) {
+            if !networks.iter().any(|n| n.contains(&reachable.ip())) {
                 return Some(PolicyRule::Networks);
             }
         }
@@ -231,7 +309,10 @@ impl BindPolicy {
                 .scopes
                 .as_deref()
                 .map(|s| list(s.iter().map(|s| s.as_str()))),
-            PolicyRule::Networks => self.networks.as_deref().map(|n| list(n.iter())),
+            PolicyRule::Networks => self
+                .networks
+                .as_deref()
+                .map(|n| list(n.iter().map(IpNet::trunc))),
             PolicyRule::Interfaces => self.interfaces.as_deref().map(|i| list(i.iter())),
             _ => None,
         }
@@ -352,7 +433,11 @@ impl BindPolicy {
         }
     }
 
-    fn check_source_ports(&self, target: &BindTarget, range: PortRange) -> Result<()> {
+    fn check_source_ports(
+        &self,
+        target: &BindTarget,
+        range: PortRange,
+    ) -> Result<(), PolicyViolation> {
         let Some(allowed) = &self.source_ports else {
             return Ok(());
         };
@@ -377,7 +462,7 @@ impl BindPolicy {
             Some(fix) => format!("{what}; pin port:{fix} instead"),
             None => format!("{what}; no source port is allowed, so connect without pinning one"),
         };
-        Err(Error::PolicyViolation {
+        Err(PolicyViolation {
             rule: PolicyRule::SourcePorts,
             target: target.to_string(),
             addr: None,
@@ -400,103 +485,63 @@ fn list<T: fmt::Display>(items: impl Iterator<Item = T>) -> String {
     items.map(|i| i.to_string()).collect::<Vec<_>>().join(", ")
 }
 
-fn join_or(items: &[String]) -> String {
-    match items {
-        [] => String::new(),
-        [one] => one.clone(),
-        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+/// A policy's `networks` as config files write them: `ADDRESS/PREFIX` strings, host bits
+/// cleared, with messages that say what is wrong (ipnet's own says only "invalid IP address
+/// syntax").
+#[cfg(feature = "serde")]
+mod networks {
+    use std::net::IpAddr;
+
+    use ipnet::IpNet;
+    use serde::{Deserialize, Deserializer};
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<Vec<IpNet>>, D::Error> {
+        let nets: Option<Vec<Subnet>> = Option::deserialize(deserializer)?;
+        Ok(nets.map(|nets| nets.into_iter().map(|Subnet(net)| net).collect()))
     }
-}
 
-/// A network in CIDR notation, e.g. `10.0.0.0/8` or `fd00::/8`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Cidr {
-    network: IpAddr,
-    prefix_len: u8,
-}
+    /// One network, read on its own so that a config file's error points at it.
+    struct Subnet(IpNet);
 
-impl Cidr {
-    /// The network that holds `ip` with this prefix length (host bits are cleared).
-    ///
-    /// # Errors
-    ///
-    /// A prefix longer than the address (above 32 for IPv4, 128 for IPv6).
-    pub fn new(ip: IpAddr, prefix_len: u8) -> std::result::Result<Self, CidrError> {
-        let max = if ip.is_ipv4() { 32 } else { 128 };
-        if prefix_len > max {
-            return Err(CidrError(format!(
-                "prefix /{prefix_len} is longer than {max} bits"
-            )));
+    impl<'de> Deserialize<'de> for Subnet {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            // In a visitor, so the error is raised inside the element's deserializer and a
+            // config file's message points at the element.
+            deserializer.deserialize_str(SubnetVisitor)
         }
-        Ok(Cidr {
-            network: InterfaceAddr::new(ip, prefix_len).network(),
-            prefix_len,
-        })
     }
 
-    /// Whether `ip` is in the network.
-    pub fn contains(&self, ip: IpAddr) -> bool {
-        ip.is_ipv4() == self.network.is_ipv4()
-            && InterfaceAddr::new(ip, self.prefix_len).network() == self.network
+    struct SubnetVisitor;
+
+    impl serde::de::Visitor<'_> for SubnetVisitor {
+        type Value = Subnet;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a network such as \"10.0.0.0/8\"")
+        }
+
+        fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Subnet, E> {
+            parse(text)
+                .map(Subnet)
+                .map_err(|why| E::custom(format!("invalid network: {why}")))
+        }
     }
 
-    /// The network address.
-    pub fn network(&self) -> IpAddr {
-        self.network
-    }
-
-    /// The prefix length.
-    pub fn prefix_len(&self) -> u8 {
-        self.prefix_len
-    }
-}
-
-impl fmt::Display for Cidr {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.network, self.prefix_len)
-    }
-}
-
-impl FromStr for Cidr {
-    type Err = CidrError;
-
-    /// `ADDRESS/PREFIX`.
-    fn from_str(text: &str) -> std::result::Result<Self, CidrError> {
+    fn parse(text: &str) -> Result<IpNet, String> {
         let (ip, prefix) = text
             .split_once('/')
-            .ok_or_else(|| CidrError(format!("{text:?} has no /PREFIX")))?;
+            .ok_or_else(|| format!("{text:?} has no /PREFIX"))?;
         let ip: IpAddr = ip
             .parse()
-            .map_err(|_| CidrError(format!("{ip:?} is not an IP address")))?;
+            .map_err(|_| format!("{ip:?} is not an IP address"))?;
         let prefix: u8 = prefix
             .parse()
-            .map_err(|_| CidrError(format!("{prefix:?} is not a prefix length")))?;
-        Cidr::new(ip, prefix)
+            .map_err(|_| format!("{prefix:?} is not a prefix length"))?;
+        let max = if ip.is_ipv4() { 32 } else { 128 };
+        IpNet::new(ip, prefix)
+            .map(|net| net.trunc())
+            .map_err(|_| format!("prefix /{prefix} is longer than {max} bits"))
     }
 }
-
-/// Why a CIDR string was rejected.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid network: {0}")]
-pub struct CidrError(String);
-
-impl FromStr for Scope {
-    type Err = ScopeError;
-
-    /// `loopback`, `link_local`, `private`, `shared` or `global`.
-    fn from_str(text: &str) -> std::result::Result<Self, ScopeError> {
-        Ok(match text {
-            "loopback" => Scope::Loopback,
-            "link_local" => Scope::LinkLocal,
-            "private" => Scope::Private,
-            "shared" => Scope::Shared,
-            "global" => Scope::Global,
-            _ => return Err(ScopeError(text.to_owned())),
-        })
-    }
-}
-
-/// Why a scope name was rejected.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown scope {0:?}; expected loopback, link_local, private, shared or global")]
-pub struct ScopeError(String);

@@ -14,8 +14,9 @@ use serde::de::{self, Deserialize, Deserializer, Visitor};
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, SerializeStruct, Serializer};
 
 use crate::{
-    BindTarget, Cidr, Error, ErrorKind, Exposure, Interface, InterfaceAddr, Interfaces, Network,
-    ParseError, PortRange, Reach, Reachable, Resolved, ResolvedAddr, Scope, Warning,
+    BindTarget, ConfigError, Error, ErrorKind, Exposure, Interface, InterfaceAddr, Interfaces,
+    Network, ParseError, PolicyViolation, PortRange, Reach, Reachable, Resolved, ResolvedAddr,
+    Scope, Warning,
 };
 
 impl Serialize for BindTarget {
@@ -58,20 +59,6 @@ impl<'de> Deserialize<'de> for Scope {
     }
 }
 
-impl Serialize for Cidr {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for Cidr {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(FromStrVisitor::<Cidr>::new(
-            "a network such as \"10.0.0.0/8\"",
-        ))
-    }
-}
-
 /// Deserializes any `FromStr` type from a string, with the parser's error as the message.
 struct FromStrVisitor<T> {
     expecting: &'static str,
@@ -103,11 +90,6 @@ where
     }
 }
 
-/// `NETWORK/PREFIX`, e.g. `192.0.2.0/24`.
-fn cidr(network: &Network) -> String {
-    format!("{}/{}", network.network, network.prefix_len)
-}
-
 impl Serialize for Reach {
     /// [`Reach::as_str`]: `"this_machine"`, `"networks"`, `"all_networks"` or `"nothing"`.
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -127,7 +109,7 @@ impl Serialize for Network {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_struct("Network", 2)?;
         map.serialize_field("interface", &self.interface)?;
-        map.serialize_field("network", &cidr(self))?;
+        map.serialize_field("network", &self.net)?;
         map.end()
     }
 }
@@ -139,7 +121,7 @@ impl Serialize for Reachable {
         let mut map = serializer.serialize_struct("Reachable", 4)?;
         map.serialize_field("address", &self.ip())?;
         map.serialize_field("interface", self.interface())?;
-        map.serialize_field("network", &cidr(&self.network()))?;
+        map.serialize_field("network", &self.network().net)?;
         map.serialize_field("scope", &self.scope())?;
         map.end()
     }
@@ -225,10 +207,7 @@ impl Serialize for InterfaceAddr {
         let mut map = serializer.serialize_struct("InterfaceAddr", 5)?;
         map.serialize_field("address", &self.ip())?;
         map.serialize_field("prefix_len", &self.prefix_len())?;
-        map.serialize_field(
-            "network",
-            &format!("{}/{}", self.network(), self.prefix_len()),
-        )?;
+        map.serialize_field("network", &self.network())?;
         map.serialize_field("scope", &self.scope())?;
         map.serialize_field("tentative", &self.is_tentative())?;
         map.end()
@@ -304,5 +283,45 @@ impl Serialize for ParseError {
         map.serialize_entry("causes", &causes(self))?;
         parse_fields(&mut map, self)?;
         map.end()
+    }
+}
+
+impl Serialize for PolicyViolation {
+    /// `{"kind": "policy_violation", "message": ..., "causes": [], "rule": ..., "target": ...,
+    /// "addr": ..., "fix": ...}`: the keys of [`Error`]'s JSON, then the
+    /// [`rule`](PolicyViolation::rule) (`PolicyRule::as_str`), the target as written, the
+    /// offending socket address (null for a rule about the whole target) and the fix.
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("kind", &self.kind())?;
+        map.serialize_entry("message", &self.to_string())?;
+        map.serialize_entry("causes", &causes(self))?;
+        map.serialize_entry("rule", self.rule().as_str())?;
+        map.serialize_entry("target", self.target())?;
+        map.serialize_entry("addr", &self.addr())?;
+        map.serialize_entry("fix", self.fix())?;
+        map.end()
+    }
+}
+
+impl Serialize for ConfigError {
+    /// The JSON of the error it wraps ([`Error`]'s or [`PolicyViolation`]'s); for the others,
+    /// `{"kind": ..., "message": ..., "causes": [...]}`, with the input, offset and suggestions
+    /// of an invalid variable's value as in [`ParseError`]'s JSON.
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            ConfigError::Bind(err) => err.serialize(serializer),
+            ConfigError::Policy(violation) => violation.serialize(serializer),
+            other => {
+                let mut map = serializer.serialize_map(None)?;
+                map.serialize_entry("kind", &other.kind())?;
+                map.serialize_entry("message", &other.to_string())?;
+                map.serialize_entry("causes", &causes(other))?;
+                if let ConfigError::EnvInvalid { error, .. } = other {
+                    parse_fields(&mut map, error)?;
+                }
+                map.end()
+            }
+        }
     }
 }

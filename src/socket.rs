@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
-use crate::error::{Error, Phase};
+use crate::error::{Error, Phase, PortHolder};
 use crate::sys;
 use crate::target::Family;
 
@@ -58,14 +58,10 @@ pub(crate) fn new_socket(addr: SocketAddr, transport: Transport) -> Result<Socke
     )
 }
 
-/// SO_REUSEADDR where it means "may bind over TIME_WAIT": every Unix.
-///
-/// Never on Windows, where SO_REUSEADDR lets another process bind the same port while ours is
-/// live (port hijacking), and where the default already tolerates TIME_WAIT. Windows' remedy,
-/// SO_EXCLUSIVEADDRUSE, is not in socket2 and needs a raw setsockopt, i.e. `unsafe`, which this
-/// crate forbids; the CHANGELOG says so.
+/// SO_REUSEADDR where it means "may bind over TIME_WAIT" (every Unix; see
+/// `sys::REUSE_ADDRESS_MEANS_TIME_WAIT` for why never on Windows).
 pub(crate) fn set_reuse_address(socket: &Socket) -> Result<(), Failure> {
-    if cfg!(unix) {
+    if sys::REUSE_ADDRESS_MEANS_TIME_WAIT {
         step(
             socket.set_reuse_address(true),
             Phase::SetOption("SO_REUSEADDR"),
@@ -91,85 +87,42 @@ pub(crate) fn bind(socket: &Socket, addr: SocketAddr) -> Result<(), Failure> {
 }
 
 /// IP_FREEBIND / IPV6_FREEBIND: bind an address that is not (yet) assigned.
-#[cfg(any(target_os = "linux", target_os = "android"))]
 pub(crate) fn set_freebind(socket: &Socket, addr: SocketAddr) -> Result<(), Failure> {
-    if addr.is_ipv4() {
-        step(
-            socket.set_freebind_v4(true),
-            Phase::SetOption("IP_FREEBIND"),
-        )
+    let option = if addr.is_ipv4() {
+        "IP_FREEBIND"
     } else {
-        step(
-            socket.set_freebind_v6(true),
-            Phase::SetOption("IPV6_FREEBIND"),
-        )
-    }
+        "IPV6_FREEBIND"
+    };
+    step(sys::set_freebind(socket, addr), Phase::SetOption(option))
 }
 
-/// Freebind does not exist here.
-#[cfg(not(any(target_os = "linux", target_os = "android")))]
-pub(crate) fn set_freebind(_socket: &Socket, _addr: SocketAddr) -> Result<(), Failure> {
-    Err(unsupported("IP_FREEBIND"))
-}
-
-/// SO_BINDTODEVICE (Linux): pins the socket's traffic to `interface`, which binding one of its
-/// addresses does not (Linux accepts a packet for any local address on any interface).
-#[cfg(any(target_os = "linux", target_os = "android", target_os = "fuchsia"))]
+/// SO_BINDTODEVICE: pins the socket's traffic to `interface`.
 pub(crate) fn bind_device(socket: &Socket, interface: &str) -> Result<(), Failure> {
     step(
-        socket.bind_device(Some(interface.as_bytes())),
+        sys::bind_device(socket, interface),
         Phase::SetOption("SO_BINDTODEVICE"),
     )
 }
 
-/// SO_BINDTODEVICE does not exist here.
-#[cfg(not(any(target_os = "linux", target_os = "android", target_os = "fuchsia")))]
-pub(crate) fn bind_device(_socket: &Socket, _interface: &str) -> Result<(), Failure> {
-    Err(unsupported("SO_BINDTODEVICE"))
-}
-
-/// SO_REUSEPORT: another socket of the same user may then bind the same port, and the kernel
-/// spreads connections between them.
-#[cfg(all(
-    unix,
-    not(any(
-        target_os = "solaris",
-        target_os = "illumos",
-        target_os = "cygwin",
-        target_os = "nuttx"
-    ))
-))]
+/// SO_REUSEPORT: another socket of the same user may bind the same port.
 pub(crate) fn set_reuse_port(socket: &Socket) -> Result<(), Failure> {
     step(
-        socket.set_reuse_port(true),
+        sys::set_reuse_port(socket),
         Phase::SetOption("SO_REUSEPORT"),
     )
 }
 
-/// SO_REUSEPORT does not exist here.
-#[cfg(not(all(
-    unix,
-    not(any(
-        target_os = "solaris",
-        target_os = "illumos",
-        target_os = "cygwin",
-        target_os = "nuttx"
-    ))
-)))]
-pub(crate) fn set_reuse_port(_socket: &Socket) -> Result<(), Failure> {
-    Err(unsupported("SO_REUSEPORT"))
+/// IP_BIND_ADDRESS_NO_PORT (Linux): a bind with port 0 reserves no port; connect picks one for
+/// the 4-tuple. A no-op elsewhere.
+pub(crate) fn set_bind_address_no_port(socket: &Socket) -> Result<(), Failure> {
+    step(
+        sys::set_bind_address_no_port(socket),
+        Phase::SetOption("IP_BIND_ADDRESS_NO_PORT"),
+    )
 }
 
-#[allow(dead_code, reason = "used only on platforms that lack an option")]
-fn unsupported(option: &'static str) -> Failure {
-    Failure {
-        source: io::Error::new(io::ErrorKind::Unsupported, option),
-        phase: Phase::SetOption(option),
-    }
-}
-
-/// Classifies by the raw OS error first: EAFNOSUPPORT and ENODEV have no `io::ErrorKind` of
-/// their own on stable Rust.
+/// Classifies by the raw OS error first (through `sys`): EAFNOSUPPORT and ENODEV have no
+/// `io::ErrorKind` of their own on stable Rust.
 pub(crate) fn classify(
     source: io::Error,
     addr: SocketAddr,
@@ -177,13 +130,12 @@ pub(crate) fn classify(
     transport: Transport,
     interface: Option<&str>,
 ) -> Error {
-    let raw = source.raw_os_error();
     if source.kind() == io::ErrorKind::Unsupported {
         if let Phase::SetOption(option) = phase {
             return Error::Unsupported { option };
         }
     }
-    if raw == Some(sys::EAFNOSUPPORT) {
+    if sys::is_family_unsupported(&source) {
         return Error::FamilyUnsupported {
             family: Family::of(addr.ip()),
             reason: format!(
@@ -194,7 +146,7 @@ pub(crate) fn classify(
             source: Some(source),
         };
     }
-    if raw == Some(sys::ENODEV) {
+    if sys::is_no_device(&source) {
         // SO_BINDTODEVICE to a missing device, or a bind/connect whose scope id names an
         // interface that is gone (deleted since resolve).
         let name = match (interface, addr) {
@@ -213,7 +165,15 @@ pub(crate) fn classify(
             addr,
             phase,
             holder: match phase {
-                Phase::Bind => sys::port_holder(addr, transport == Transport::Tcp).map(Box::new),
+                Phase::Bind => sys::port_holder(addr, transport == Transport::Tcp).map(
+                    |(pid, command, local)| {
+                        Box::new(PortHolder {
+                            pid,
+                            command,
+                            local,
+                        })
+                    },
+                ),
                 _ => None,
             },
             source,
@@ -229,7 +189,7 @@ pub(crate) fn classify(
             phase,
             source,
         },
-        _ if raw == Some(sys::EINVAL) && phase == Phase::Bind => match addr {
+        _ if sys::is_invalid_argument(&source) && phase == Phase::Bind => match addr {
             SocketAddr::V6(v6) if v6.ip().is_unicast_link_local() && v6.scope_id() == 0 => {
                 Error::ZoneRequired {
                     addr: *v6.ip(),

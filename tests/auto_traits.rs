@@ -2,11 +2,11 @@
 //! holding an `Rc` or a `Cell`) stops this file from compiling. Add each new public type here.
 
 use bindpolicy::{
-    BindPolicy, BindTarget, Bound, Cidr, CidrError, Connector, Error, ErrorKind, Exposure, Family,
-    FreeBind, Interface, InterfaceAddr, InterfaceName, Interfaces, ListenConfig, ListenOptions,
-    Listeners, LocalAddress, LocalInterface, Network, Overlap, ParseError, ParseErrorKind, Phase,
-    PolicyRule, PortHolder, PortPrivilege, PortRange, Reach, Reachable, Resolved, ResolvedAddr,
-    Scope, ScopeError, UdpSockets, Warning, Zone,
+    BindPolicy, BindTarget, Bound, Cause, ConfigError, Connector, Error, ErrorKind, Exposure,
+    Family, FreeBind, Interface, InterfaceAddr, InterfaceName, Interfaces, ListenConfig,
+    ListenOptions, Listeners, LocalAddress, LocalInterface, Network, Overlap, ParseError,
+    ParseErrorKind, Phase, PolicyRule, PortHolder, PortPrivilege, PortRange, Reach, Reachable,
+    Resolved, ResolvedAddr, Scope, ScopeError, UdpSockets, Warning, Zone,
 };
 
 /// Compiles only if `T` is `Send + Sync`.
@@ -48,8 +48,10 @@ const fn all_public_types_are_send_and_sync() {
     assert_send_sync::<Connector>();
     assert_send_sync::<BindPolicy>();
     assert_send_sync::<PolicyRule>();
-    assert_send_sync::<Cidr>();
-    assert_send_sync::<CidrError>();
+    assert_send_sync::<Cause>();
+    assert_send_sync::<ConfigError>();
+    assert_send_sync::<bindpolicy::PolicyViolation>();
+    assert_send_sync::<bindpolicy::ScopeError>();
     assert_send_sync::<ScopeError>();
     assert_send_sync::<ListenConfig>();
     assert_send_sync::<Overlap>();

@@ -340,13 +340,12 @@ fn range_with_every_port_held_is_exhausted() {
     };
     assert_eq!(*range, PortRange::new(first, last_port).unwrap());
     assert_eq!(*attempts, 4);
-    // source() is the last error; it comes back as the `Box<Error>` the variant stores (see
-    // `range_exhausted_source_downcasts_to_error` for the plain `Error`).
+    // source() is the last error, as the very `Error` the variant holds.
     let via_source = err.source().unwrap();
-    let boxed = via_source
-        .downcast_ref::<Box<Error>>()
+    let plain = via_source
+        .downcast_ref::<Error>()
         .expect("source() is the last error");
-    assert!(std::ptr::eq(&**boxed, &**last));
+    assert!(std::ptr::eq(plain, last.get()));
     assert_eq!(last.kind(), ErrorKind::AddrInUse);
     let Error::AddrInUse { addr, phase, .. } = &**last else {
         panic!("last is not AddrInUse: {last:?}");
@@ -365,17 +364,22 @@ fn range_with_every_port_held_is_exhausted() {
         err.to_string(),
         format!(
             "every source port in {first}-{last_port} failed (4 attempts); widen the range or \
-             close connections that hold it. Last: 0.0.0.0:{p} is already in use (EADDRINUSE at \
-             bind()); to see who holds it run `ss -lntup 'sport = :{p}'` (as root to see every \
-             process), or pick another port"
+             close connections that hold it"
+        )
+    );
+    // The cause is said once, by the cause: anyhow's and eyre's chains print each level.
+    assert_eq!(
+        last.to_string(),
+        format!(
+            "0.0.0.0:{p} is already in use (EADDRINUSE at bind()); to see who holds it run `ss \
+             -lntup 'sport = :{p}'` (as root to see every process), or pick another port"
         )
     );
     assert_nothing_accepted(&listener);
 }
 
-/// `source()` of `port_range_exhausted` is the last port's error, boxed: thiserror hands out
-/// the `Box<Error>` itself, so a caller downcasts to `Box<bindpolicy::Error>` (documented on
-/// the variant).
+/// `source()` of `port_range_exhausted` is the last port's error, and downcasts to
+/// `bindpolicy::Error` (not to a `Box` of one).
 #[test]
 fn range_exhausted_source_downcasts_to_error() {
     let (first, _held) = hold_block(2);
@@ -386,8 +390,9 @@ fn range_exhausted_source_downcasts_to_error() {
     assert_eq!(err.kind(), ErrorKind::PortRangeExhausted, "{err}");
     let last = err
         .source()
-        .and_then(|s| s.downcast_ref::<Box<Error>>())
-        .expect("source() downcasts to Box<bindpolicy::Error>");
+        .and_then(|s| s.downcast_ref::<Error>())
+        .expect("source() downcasts to bindpolicy::Error");
+    assert!(err.source().is_some_and(|s| !s.is::<Box<Error>>()));
     assert_eq!(last.kind(), ErrorKind::AddrInUse);
 }
 

@@ -7,7 +7,7 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use bindpolicy::{
-    BindPolicy, BindTarget, Cidr, Error, ErrorKind, FreeBind, Interfaces, ListenConfig,
+    BindPolicy, BindTarget, ConfigError, Error, ErrorKind, FreeBind, Interfaces, ListenConfig,
     ListenOptions, Listeners, Overlap, PortRange, Scope,
 };
 
@@ -55,7 +55,7 @@ fn full_config() -> ListenConfig {
         ]),
         policy: BindPolicy::permissive()
             .allow_wildcard(false)
-            .networks(["10.0.0.0/8", "fd00::/8"].map(|c| c.parse::<Cidr>().unwrap()))
+            .networks(["10.0.0.0/8", "fd00::/8"].map(|c| c.parse::<ipnet::IpNet>().unwrap()))
             .interfaces(["lo", "eth0"])
             .scopes([
                 Scope::Loopback,
@@ -701,7 +701,7 @@ fn listen_lints_before_anything_binds() {
         )
     );
     match &err {
-        Error::Overlap { overlap } => assert_eq!(
+        ConfigError::Overlap(overlap) => assert_eq!(
             **overlap,
             Overlap::SpecificWithWildcard {
                 specific: target(&format!("127.0.0.1:{port}")),

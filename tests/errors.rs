@@ -1,5 +1,6 @@
-//! `Error`: each variant's stable `ErrorKind` and its snake_case name, the `io::ErrorKind` it
-//! becomes through `From<Error> for io::Error`, and getting the `Error` back by downcasting.
+//! `Error`, `ConfigError` and `PolicyViolation`: each variant's stable `ErrorKind` and its
+//! snake_case name, the `io::ErrorKind` it becomes through `From<_> for io::Error`, getting the
+//! error back by downcasting, `Debug` that shows the message, and causes never repeated.
 
 use std::error::Error as _;
 use std::io;
@@ -7,7 +8,8 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use bindpolicy::{
-    BindTarget, Error, ErrorKind, Family, Overlap, Phase, PolicyRule, PortHolder, PortRange,
+    BindPolicy, BindTarget, ConfigError, Error, ErrorKind, Family, Interface, InterfaceAddr,
+    Interfaces, Overlap, Phase, PolicyRule, PolicyViolation, PortHolder, PortRange,
 };
 
 fn sa(text: &str) -> SocketAddr {
@@ -121,7 +123,7 @@ fn every_variant() -> Vec<(Error, ErrorKind, &'static str, io::ErrorKind)> {
             Error::PortRangeExhausted {
                 range: PortRange::new(40000, 40001).unwrap(),
                 attempts: 2,
-                last: Box::new(Error::TimeWait { local, remote, source: os(Io::AddrNotAvailable) }),
+                last: exhausted_cause(),
             },
             ErrorKind::PortRangeExhausted,
             "port_range_exhausted",
@@ -164,47 +166,76 @@ fn every_variant() -> Vec<(Error, ErrorKind, &'static str, io::ErrorKind)> {
             Io::Unsupported,
         ),
         (
-            Error::PolicyViolation {
-                rule: PolicyRule::Wildcard,
-                target: "*:80".into(),
-                addr: Some(sa("0.0.0.0:80")),
-                fix: "listen on localhost:80 instead".into(),
-            },
+            Error::Io { addr: local, phase: Phase::Listen, source: os(Io::Other) },
+            ErrorKind::Io,
+            "io",
+            Io::Other,
+        ),
+    ]
+}
+
+/// The last error of the range in `every_variant`'s `PortRangeExhausted`.
+fn exhausted_cause() -> bindpolicy::Cause {
+    bindpolicy::Cause::from(Error::TimeWait {
+        local: sa("192.0.2.7:40001"),
+        remote: sa("192.0.2.1:443"),
+        source: os(io::ErrorKind::AddrNotAvailable),
+    })
+}
+
+/// A violation of `local_only` by 0.0.0.0:80, from a real check.
+fn policy_violation() -> PolicyViolation {
+    let lo = Interfaces::from_interfaces([
+        Interface::new("lo", 1).with_addr(InterfaceAddr::new(ip("127.0.0.1"), 8))
+    ]);
+    let resolved = BindTarget::any_v4(80)
+        .resolve_with(&lo)
+        .expect("0.0.0.0 resolves");
+    BindPolicy::local_only()
+        .check(&resolved)
+        .expect_err("local_only refuses a wildcard")
+}
+
+/// One value of every `ConfigError` variant beyond the wrapped `Error`.
+#[rustfmt::skip]
+fn every_config_variant() -> Vec<(ConfigError, ErrorKind, &'static str, io::ErrorKind)> {
+    use io::ErrorKind as Io;
+    vec![
+        (
+            ConfigError::Policy(policy_violation()),
             ErrorKind::PolicyViolation,
             "policy_violation",
             Io::PermissionDenied,
         ),
         (
-            Error::Overlap {
-                overlap: Box::new(Overlap::Duplicate("*:80".parse().unwrap())),
-            },
+            ConfigError::Overlap(Box::new(Overlap::Duplicate("*:80".parse().unwrap()))),
             ErrorKind::Overlap,
             "overlap",
             Io::InvalidInput,
         ),
         (
-            Error::EnvNotSet { var: "APP_BIND".into() },
+            ConfigError::EnvNotSet { var: "APP_BIND".into() },
             ErrorKind::EnvNotSet,
             "env_not_set",
             Io::NotFound,
         ),
         (
-            Error::EnvInvalid { var: "APP_BIND".into(), error: parse_error() },
+            ConfigError::EnvInvalid { var: "APP_BIND".into(), error: parse_error() },
             ErrorKind::EnvInvalid,
             "env_invalid",
             Io::InvalidInput,
         ),
         (
-            Error::EnvNotUnicode { var: "APP_BIND".into(), value: "\u{fffd}".into() },
+            ConfigError::EnvNotUnicode { var: "APP_BIND".into(), value: "\u{fffd}".into() },
             ErrorKind::EnvInvalid,
             "env_invalid",
             Io::InvalidInput,
         ),
         (
-            Error::Io { addr: local, phase: Phase::Listen, source: os(Io::Other) },
-            ErrorKind::Io,
-            "io",
-            Io::Other,
+            ConfigError::Bind(Error::Unsupported { option: "SO_BINDTODEVICE" }),
+            ErrorKind::Unsupported,
+            "unsupported",
+            Io::Unsupported,
         ),
     ]
 }
@@ -216,6 +247,12 @@ fn every_variant_has_its_kind_and_stable_name() {
         assert_eq!(err.kind().as_str(), name, "{err:?}");
         assert_eq!(err.kind().to_string(), name, "Display of {kind:?}");
     }
+    for (err, kind, name, _) in every_config_variant() {
+        assert_eq!(err.kind(), kind, "{err:?}");
+        assert_eq!(err.kind().as_str(), name, "{err:?}");
+    }
+    assert_eq!(policy_violation().kind(), ErrorKind::PolicyViolation);
+    assert_eq!(policy_violation().rule(), PolicyRule::Wildcard);
 }
 
 #[test]
@@ -223,11 +260,12 @@ fn kind_names_are_distinct_snake_case() {
     let mut names: Vec<&str> = every_variant()
         .iter()
         .map(|(_, k, _, _)| k.as_str())
+        .chain(every_config_variant().iter().map(|(_, k, _, _)| k.as_str()))
         .collect();
     names.sort_unstable();
     names.dedup();
-    // 27 variants share 24 kinds: AddrNotLocal and ZoneMismatch are AddrNotAvailable, and
-    // EnvNotUnicode is EnvInvalid.
+    // 22 `Error` variants and 5 of `ConfigError`'s own share 24 kinds: AddrNotLocal and
+    // ZoneMismatch are AddrNotAvailable, and EnvNotUnicode is EnvInvalid.
     assert_eq!(names.len(), 24, "{names:?}");
     for name in names {
         assert!(
@@ -257,6 +295,129 @@ fn into_io_error_keeps_the_io_kind_and_downcasts_back() {
         assert_eq!(back.kind(), kind);
         assert_eq!(back.to_string(), message);
     }
+    for (err, kind, _, io_kind) in every_config_variant() {
+        let message = err.to_string();
+        let io_err = io::Error::from(err);
+        assert_eq!(io_err.kind(), io_kind, "{message}");
+        let back = io_err
+            .into_inner()
+            .expect("an inner error")
+            .downcast::<ConfigError>()
+            .expect("the inner error is ours");
+        assert_eq!(back.kind(), kind);
+        assert_eq!(back.to_string(), message);
+    }
+    let violation = policy_violation();
+    let io_err = io::Error::from(violation.clone());
+    assert_eq!(io_err.kind(), io::ErrorKind::PermissionDenied);
+    assert_eq!(io_err.to_string(), violation.to_string());
+}
+
+#[test]
+fn a_parse_error_becomes_invalid_input_directly() {
+    let parse = parse_error();
+    let io_err = io::Error::from(parse.clone());
+    assert_eq!(io_err.kind(), io::ErrorKind::InvalidInput);
+    assert_eq!(io_err.to_string(), parse.to_string());
+    let back = io_err
+        .into_inner()
+        .expect("an inner error")
+        .downcast::<bindpolicy::ParseError>()
+        .expect("the inner error is the ParseError");
+    assert_eq!(*back, parse);
+    fn load(spec: &str) -> io::Result<BindTarget> {
+        Ok(spec.parse::<BindTarget>()?)
+    }
+    assert_eq!(load("80").unwrap_err().kind(), io::ErrorKind::InvalidInput);
+}
+
+#[test]
+fn range_exhausted_gives_its_last_error_as_source_without_repeating_it() {
+    let (err, ..) = every_variant()
+        .into_iter()
+        .find(|(_, kind, _, _)| *kind == ErrorKind::PortRangeExhausted)
+        .expect("the table has one");
+    let source = err.source().expect("the last port's error");
+    let last = source
+        .downcast_ref::<Error>()
+        .expect("source() is a bindpolicy::Error, not a Box of one");
+    assert_eq!(last.kind(), ErrorKind::TimeWait);
+    assert_eq!(
+        err.to_string(),
+        "every source port in 40000-40001 failed (2 attempts); widen the range or close \
+         connections that hold it"
+    );
+    assert!(!err.to_string().contains(&last.to_string()));
+    // And the chain goes on down to the OS error.
+    assert!(
+        last.source()
+            .is_some_and(|os| os.downcast_ref::<io::Error>().is_some())
+    );
+}
+
+#[test]
+fn no_message_repeats_its_cause() {
+    let errors: Vec<Box<dyn std::error::Error>> = every_variant()
+        .into_iter()
+        .map(|(e, ..)| Box::new(e) as Box<dyn std::error::Error>)
+        .chain(
+            every_config_variant()
+                .into_iter()
+                .map(|(e, ..)| Box::new(e) as Box<dyn std::error::Error>),
+        )
+        .collect();
+    for err in errors {
+        let message = err.to_string();
+        let mut cause = err.source();
+        while let Some(c) = cause {
+            // A transparent wrapper (Error::Parse, ConfigError::Bind) is its cause's message.
+            if c.to_string() != message {
+                assert!(
+                    !message.contains(&c.to_string()),
+                    "{message:?} repeats its cause {c}"
+                );
+            }
+            cause = c.source();
+        }
+    }
+}
+
+#[test]
+fn debug_shows_the_kind_and_the_message() {
+    let err = Error::AddrInUse {
+        addr: sa("0.0.0.0:80"),
+        phase: Phase::Bind,
+        holder: None,
+        source: os(io::ErrorKind::AddrInUse),
+    };
+    assert_eq!(
+        format!("{err:?}"),
+        format!("addr_in_use: {err}\n  caused by: the OS said no")
+    );
+    let config = ConfigError::EnvNotSet {
+        var: "APP_BIND".into(),
+    };
+    assert_eq!(
+        format!("{config:?}"),
+        "env_not_set: environment variable APP_BIND is not set"
+    );
+    assert_eq!(
+        format!("{:?}", ConfigError::Bind(err)),
+        format!(
+            "{:?}",
+            Error::AddrInUse {
+                addr: sa("0.0.0.0:80"),
+                phase: Phase::Bind,
+                holder: None,
+                source: os(io::ErrorKind::AddrInUse),
+            }
+        )
+    );
+    let violation = policy_violation();
+    assert_eq!(
+        format!("{violation:?}"),
+        format!("policy_violation: {violation}")
+    );
 }
 
 #[test]

@@ -54,11 +54,28 @@ fn sa(text: &str) -> SocketAddr {
 
 /// Runs `call`, which must fail with `kind`, and checks that the fd count right after equals
 /// the count right before. Returns the error for further checks.
-fn failing<T>(
+/// An error with a stable kind: `Error`, and `ConfigError` for the listen-section cases.
+trait Kinded: std::fmt::Display {
+    fn kind(&self) -> ErrorKind;
+}
+
+impl Kinded for Error {
+    fn kind(&self) -> ErrorKind {
+        Error::kind(self)
+    }
+}
+
+impl Kinded for bindpolicy::ConfigError {
+    fn kind(&self) -> ErrorKind {
+        bindpolicy::ConfigError::kind(self)
+    }
+}
+
+fn failing<T, E: Kinded>(
     what: &str,
     kind: ErrorKind,
-    call: impl FnOnce() -> bindpolicy::Result<T>,
-) -> Result<Error, String> {
+    call: impl FnOnce() -> Result<T, E>,
+) -> Result<E, String> {
     let before = fd_count();
     let result = call();
     let err = match result {

@@ -891,3 +891,58 @@ fn layered_inputs_do_not_recurse() {
         .join()
         .unwrap();
 }
+
+// ---------------------------------------------------------------------------------------------
+// Debug, conversions and accessors
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn debug_is_the_canonical_form() {
+    for spec in [
+        "localhost:0",
+        "*:8080",
+        "0.0.0.0:80",
+        "[::]:443",
+        "[fe80::1%eth0]:80",
+        "eth0:9000",
+        "port:40000-40100",
+    ] {
+        let target: BindTarget = spec.parse().unwrap();
+        assert_eq!(format!("{target:?}"), spec);
+        // Inside a config dump, too.
+        assert_eq!(format!("{:?}", [target]), format!("[{spec}]"));
+    }
+    let range: PortRange = "40000-40100".parse().unwrap();
+    assert_eq!(format!("{range:?}"), "40000-40100");
+    assert_eq!(format!("{:?}", PortRange::single(80)), "80");
+}
+
+#[test]
+fn conversions_and_accessors_take_targets_apart() {
+    let addr: std::net::SocketAddr = "192.0.2.10:80".parse().unwrap();
+    let target = BindTarget::try_from(addr).unwrap();
+    assert_eq!(target.to_string(), "192.0.2.10:80");
+    assert_eq!(target.address().map(|a| a.ip()), Some(addr.ip()));
+    assert_eq!(target.interface_name(), None);
+    assert_eq!(
+        BindTarget::try_from("0.0.0.0:80".parse::<std::net::SocketAddr>().unwrap()).unwrap(),
+        BindTarget::any_v4(80)
+    );
+    let err =
+        BindTarget::try_from("224.0.0.1:80".parse::<std::net::SocketAddr>().unwrap()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid address \"224.0.0.1\" at byte 0: a multicast address is not a local address \
+         to bind; bind the wildcard and join the group"
+    );
+
+    let named: BindTarget = "eth0:8080".parse().unwrap();
+    assert_eq!(named.interface_name().map(|n| n.as_str()), Some("eth0"));
+    assert_eq!(named.address(), None);
+
+    let range = PortRange::new(40000, 40100).unwrap();
+    let source = BindTarget::from(range);
+    assert_eq!(source.to_string(), "port:40000-40100");
+    assert_eq!(source.ports(), range);
+    assert_eq!(source.address(), None);
+}

@@ -2,7 +2,7 @@
 //! `bindpolicy` tool prints with `--json` is made of these (docs/cli.md).
 #![cfg(feature = "serde")]
 
-use bindpolicy::{BindTarget, Error, Interface, InterfaceAddr, Interfaces, ParseError};
+use bindpolicy::{BindPolicy, BindTarget, Error, Interface, InterfaceAddr, Interfaces, ParseError};
 use serde_json::{Value, json};
 
 fn seed() -> Interfaces {
@@ -115,4 +115,27 @@ fn errors_carry_kind_message_causes_and_the_parse_data() {
         json_of(&err),
         json!({"kind": "addr_not_available", "message": err.to_string(), "causes": []})
     );
+}
+
+#[test]
+fn a_policy_violation_carries_its_rule_target_address_and_fix() {
+    let resolved = target("0.0.0.0:5000")
+        .resolve_with(&seed())
+        .expect("resolves");
+    let violation = BindPolicy::local_only()
+        .check(&resolved)
+        .expect_err("a wildcard is not local");
+    assert_eq!(
+        json_of(&violation),
+        json!({
+            "kind": "policy_violation",
+            "message": violation.to_string(),
+            "causes": [],
+            "rule": violation.rule().as_str(),
+            "target": "0.0.0.0:5000",
+            "addr": violation.addr().map(|a| a.to_string()),
+            "fix": violation.fix(),
+        })
+    );
+    assert_eq!(json_of(&violation)["rule"], "allow_wildcard");
 }

@@ -1116,10 +1116,8 @@ fn resolve_with_is_deterministic_and_keeps_the_target() {
 
 /// A network as `Exposure::networks` and the all-networks warning give it.
 fn net(cidr: &str, interface: &str) -> bindpolicy::Network {
-    let (network, prefix_len) = cidr.split_once('/').expect("CIDR");
     bindpolicy::Network {
         interface: interface.to_owned(),
-        network: network.parse().expect("network address"),
-        prefix_len: prefix_len.parse().expect("prefix length"),
+        net: cidr.parse().expect("CIDR"),
     }
 }

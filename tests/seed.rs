@@ -88,8 +88,7 @@ fn own_address_reaches_exactly_its_network() {
         resolved.exposure().networks(),
         [Network {
             interface: "eth0".to_owned(),
-            network: ip("192.168.71.0"),
-            prefix_len: 24,
+            net: "192.168.71.0/24".parse().unwrap(),
         }]
     );
     assert_eq!(
@@ -147,10 +146,8 @@ fn seed_link_local_address_gets_eth0_as_its_zone() {
 
 /// A network as `Exposure::networks` and the all-networks warning give it.
 fn net(cidr: &str, interface: &str) -> bindpolicy::Network {
-    let (network, prefix_len) = cidr.split_once('/').expect("CIDR");
     bindpolicy::Network {
         interface: interface.to_owned(),
-        network: network.parse().expect("network address"),
-        prefix_len: prefix_len.parse().expect("prefix length"),
+        net: cidr.parse().expect("CIDR"),
     }
 }

@@ -361,7 +361,6 @@ fn check(spec: &str, policy: Option<&Path>, json: bool) -> Result<(), Failure> {
             Table::with_header(&["REACHABLE AT", "INTERFACE", "SCOPE", "NETWORK", "URL"]);
         let all_urls = exposure.urls("http");
         for (i, r) in exposure.reachable().iter().enumerate() {
-            let network = r.network();
             let url = if urls.is_empty() {
                 "(port chosen at bind)"
             } else {
@@ -371,7 +370,7 @@ fn check(spec: &str, policy: Option<&Path>, json: bool) -> Result<(), Failure> {
                 r.ip().to_string().as_str(),
                 r.interface(),
                 r.scope().as_str(),
-                &format!("{}/{}", network.network, network.prefix_len),
+                &r.network().net.to_string(),
                 url,
             ]);
         }
@@ -388,9 +387,9 @@ fn check(spec: &str, policy: Option<&Path>, json: bool) -> Result<(), Failure> {
 
 /// `explain`.
 fn explain(spec: &str) -> Result<(), Failure> {
-    let target: BindTarget = spec.parse()?;
-    let snapshot = Interfaces::current()?;
-    let resolved = target.resolve_with(&snapshot)?;
+    // The same resolve as `check` and `listen`, so the same verdict; the explanation needs
+    // nothing beyond it.
+    let resolved = spec.parse::<BindTarget>()?.resolve()?;
     output::print(&format!("{}\n", resolved.explain()))?;
     Ok(())
 }

@@ -4,7 +4,7 @@ use std::error::Error as _;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use bindpolicy::{Error, ErrorKind};
+use bindpolicy::{Error, ErrorKind, PolicyViolation};
 use serde_json::{Value, json};
 
 /// Exit code: success.
@@ -192,6 +192,8 @@ pub fn warnings_text(warnings: &[bindpolicy::Warning]) -> String {
 pub enum Failure {
     /// An error of the library.
     Lib(Error),
+    /// The target breaks the `--policy`.
+    Policy(PolicyViolation),
     /// A usage error the command found itself, e.g. an unreadable `--policy` file.
     Usage(String),
     /// Writing the output failed.
@@ -208,6 +210,12 @@ pub enum Failure {
 impl From<Error> for Failure {
     fn from(err: Error) -> Failure {
         Failure::Lib(err)
+    }
+}
+
+impl From<PolicyViolation> for Failure {
+    fn from(violation: PolicyViolation) -> Failure {
+        Failure::Policy(violation)
     }
 }
 
@@ -228,6 +236,7 @@ impl Failure {
     pub fn kind(&self) -> &'static str {
         match self {
             Failure::Lib(err) => err.kind().as_str(),
+            Failure::Policy(violation) => violation.kind().as_str(),
             Failure::Usage(_) => "usage",
             Failure::Io(_) | Failure::Os { .. } => "io",
         }
@@ -237,6 +246,7 @@ impl Failure {
     pub fn exit_code(&self) -> u8 {
         match self {
             Failure::Lib(err) => exit_code(err.kind()),
+            Failure::Policy(violation) => exit_code(violation.kind()),
             Failure::Usage(_) => EXIT_USAGE,
             Failure::Io(_) | Failure::Os { .. } => EXIT_FAILURE,
         }
@@ -246,6 +256,7 @@ impl Failure {
     pub fn message(&self) -> String {
         match self {
             Failure::Lib(err) => err.to_string(),
+            Failure::Policy(violation) => violation.to_string(),
             Failure::Usage(message) => message.clone(),
             Failure::Io(err) => format!("writing the output failed: {err}"),
             Failure::Os { doing, .. } => format!("{doing} failed"),
@@ -257,6 +268,7 @@ impl Failure {
         let mut causes = Vec::new();
         let first: Option<&(dyn std::error::Error + 'static)> = match self {
             Failure::Lib(err) => err.source(),
+            Failure::Policy(violation) => violation.source(),
             Failure::Os { source, .. } => Some(source),
             Failure::Usage(_) | Failure::Io(_) => None,
         };
@@ -275,6 +287,7 @@ impl Failure {
     pub fn to_json(&self) -> Value {
         let error = match self {
             Failure::Lib(err) => to_json(err).ok(),
+            Failure::Policy(violation) => to_json(violation).ok(),
             Failure::Usage(_) | Failure::Io(_) | Failure::Os { .. } => None,
         };
         let error = error.unwrap_or_else(|| {

@@ -631,6 +631,8 @@ fn check_policy_violation_exits_4() {
             .is_some_and(|m| m.contains("instead of 0.0.0.0:5000")),
         "{error}"
     );
+    assert_eq!(error["rule"], "allow_wildcard", "{error}");
+    assert_eq!(error["target"], "0.0.0.0:5000", "{error}");
     // The same file admits a loopback target.
     let ok = run(&["check", "127.0.0.1:5000", "--policy", file.arg(), "--json"]).expect(0);
     assert_eq!(ok.json()["exposure"], "this_machine");

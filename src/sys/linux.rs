@@ -3,10 +3,6 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
-use crate::error::{Phase, PortHolder};
-use crate::interfaces::PortPrivilege;
-use crate::socket::Failure;
-
 /// IFF_UP from <linux/if.h>.
 const IFF_UP: u32 = 0x1;
 /// IFA_F_TENTATIVE from <linux/if_addr.h>: duplicate address detection has not finished.
@@ -79,27 +75,27 @@ fn parse_if_inet6(text: &str) -> Vec<(Ipv6Addr, u32)> {
 /// The default `net.ipv4.ip_unprivileged_port_start`, and the classic limit everywhere.
 const DEFAULT_UNPRIVILEGED_PORT_START: u16 = 1024;
 
-/// `net.ipv4.ip_unprivileged_port_start` and CAP_NET_BIND_SERVICE in the effective set.
+/// `(net.ipv4.ip_unprivileged_port_start, CAP_NET_BIND_SERVICE in the effective set)`.
 ///
 /// For `Some(port)` it reads only what that port needs: nothing for port 0 (never privileged)
 /// or for a port at or above 1024 (privileged only where an administrator raised the limit; a
 /// bind then fails with EACCES, and that error reads the limit to explain it), and the
 /// capability only for a port below the limit. Each file costs three syscalls, and
 /// `resolve()` is measured against a bare enumeration.
-pub(crate) fn port_privilege(port: Option<u16>) -> Option<PortPrivilege> {
+pub(crate) fn port_privilege(port: Option<u16>) -> Option<(u16, bool)> {
     if port.is_some_and(|p| p == 0 || p >= DEFAULT_UNPRIVILEGED_PORT_START) {
         return None;
     }
     let start = unprivileged_port_start()?;
     let needed = port.is_none_or(|p| p < start);
-    Some(PortPrivilege {
-        unprivileged_port_start: start,
-        can_bind_privileged: needed && has_capability(CAP_NET_BIND_SERVICE).unwrap_or(false),
-    })
+    Some((
+        start,
+        needed && has_capability(CAP_NET_BIND_SERVICE).unwrap_or(false),
+    ))
 }
 
 /// Whether the effective capability set holds `cap`, from /proc/self/status.
-pub(crate) fn has_capability(cap: u32) -> Option<bool> {
+fn has_capability(cap: u32) -> Option<bool> {
     let status = read_proc("/proc/self/status")?;
     let hex = status
         .lines()
@@ -109,21 +105,15 @@ pub(crate) fn has_capability(cap: u32) -> Option<bool> {
     Some(caps.checked_shr(cap).is_some_and(|bits| bits & 1 == 1))
 }
 
-/// EAFNOSUPPORT: the address family is not supported (IPv6 disabled at boot).
-pub(crate) const EAFNOSUPPORT: i32 = 97;
-/// ENODEV: no such device (SO_BINDTODEVICE with an unknown name).
-pub(crate) const ENODEV: i32 = 19;
-/// EINVAL: on bind() of a link-local IPv6 address, a missing scope id.
-pub(crate) const EINVAL: i32 = 22;
-
-/// The process whose socket conflicts with binding `addr`, from /proc/net and /proc/PID/fd.
+/// `(pid, command, bound address)` of the process whose socket conflicts with binding `addr`,
+/// from /proc/net and /proc/PID/fd.
 ///
 /// Reads the socket tables for the sockets bound to the port (listening ones for TCP) that
 /// could conflict with `addr`, best match first: the same address, then a wildcard of the
 /// same family (or `addr` is one), then the other family's wildcard (a dual-stack `[::]`).
 /// Then it looks for a file descriptor that points at one of their inodes. Only processes of
 /// the same user are visible without root; `None` when nothing is found.
-pub(crate) fn port_holder(addr: SocketAddr, tcp: bool) -> Option<PortHolder> {
+pub(crate) fn port_holder(addr: SocketAddr, tcp: bool) -> Option<(u32, String, SocketAddr)> {
     let port = addr.port();
     let tables: [(&str, bool); 2] = if tcp {
         [("tcp", false), ("tcp6", true)]
@@ -142,7 +132,7 @@ pub(crate) fn port_holder(addr: SocketAddr, tcp: bool) -> Option<PortHolder> {
         .collect();
     sockets.sort_by_key(|(rank, ..)| *rank);
     let best_rank = sockets.first()?.0;
-    let mut found: Option<(u8, PortHolder)> = None;
+    let mut found: Option<(u8, (u32, String, SocketAddr))> = None;
     for proc_entry in std::fs::read_dir("/proc").ok()?.flatten() {
         let Some(pid) = proc_entry
             .file_name()
@@ -175,14 +165,7 @@ pub(crate) fn port_holder(addr: SocketAddr, tcp: bool) -> Option<PortHolder> {
             let command = std::fs::read_to_string(proc_entry.path().join("comm"))
                 .map(|c| c.trim().to_owned())
                 .unwrap_or_default();
-            found = Some((
-                *rank,
-                PortHolder {
-                    pid,
-                    command,
-                    local: *local,
-                },
-            ));
+            found = Some((*rank, (pid, command, *local)));
             if *rank == best_rank {
                 return found.map(|(_, holder)| holder);
             }
@@ -278,16 +261,13 @@ fn parse_proc_ip(hex: &str, v6: bool) -> Option<IpAddr> {
 
 /// IP_BIND_ADDRESS_NO_PORT: a bind with port 0 reserves no port; connect picks one for the
 /// 4-tuple, so many clients pinned to one source address share the ephemeral range.
-pub(crate) fn set_bind_address_no_port(socket: &socket2::Socket) -> Result<(), Failure> {
+pub(crate) fn set_bind_address_no_port(socket: &socket2::Socket) -> std::io::Result<()> {
     nix::sys::socket::setsockopt(
         socket,
         nix::sys::socket::sockopt::IpBindAddressNoPort,
         &true,
     )
-    .map_err(|errno| Failure {
-        source: std::io::Error::from(errno),
-        phase: Phase::SetOption("IP_BIND_ADDRESS_NO_PORT"),
-    })
+    .map_err(std::io::Error::from)
 }
 
 /// `net.ipv4.ip_unprivileged_port_start`, read when explaining an EACCES.

@@ -7,7 +7,12 @@ use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::num::NonZeroU32;
 
-use crate::error::{ParseError, ParseErrorKind, Subject};
+mod error;
+mod parse;
+
+pub(crate) use self::error::Subject;
+pub use self::error::{ParseError, ParseErrorKind};
+pub(crate) use self::parse::port as parse_port;
 
 /// What a server or client should bind: the value a config file's `listen = "..."` holds.
 ///
@@ -24,7 +29,7 @@ use crate::error::{ParseError, ParseErrorKind, Subject};
 /// assert_eq!(BindTarget::loopback(5000).to_string(), "localhost:5000");
 /// # Ok::<(), bindpolicy::ParseError>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum BindTarget {
     /// Every address of this machine (`*`, `0.0.0.0`, `[::]`).
@@ -231,6 +236,40 @@ impl BindTarget {
         target
     }
 
+    /// The local address of a [`BindTarget::SpecificInterface`] given by address, e.g.
+    /// `192.168.1.5` of `192.168.1.5:80`; `None` for every other target.
+    ///
+    /// ```
+    /// use bindpolicy::BindTarget;
+    ///
+    /// let target: BindTarget = "[fe80::1%eth0]:80".parse()?;
+    /// assert_eq!(target.address().map(|a| a.to_string()).as_deref(), Some("fe80::1%eth0"));
+    /// assert_eq!("eth0:80".parse::<BindTarget>()?.address(), None);
+    /// # Ok::<(), bindpolicy::ParseError>(())
+    /// ```
+    pub const fn address(&self) -> Option<&LocalAddress> {
+        match self {
+            BindTarget::SpecificInterface {
+                interface: LocalInterface::Address(addr),
+                ..
+            } => Some(addr),
+            _ => None,
+        }
+    }
+
+    /// The interface name of a [`BindTarget::SpecificInterface`] given by name, e.g. `eth0` of
+    /// `eth0:8080`; `None` for every other target (a zone is the address's, see
+    /// [`LocalAddress::zone`]).
+    pub const fn interface_name(&self) -> Option<&InterfaceName> {
+        match self {
+            BindTarget::SpecificInterface {
+                interface: LocalInterface::Name(name),
+                ..
+            } => Some(name),
+            _ => None,
+        }
+    }
+
     /// The address family the target names, where it names one: `None` for an interface name
     /// (it may have addresses of either) and for a [`BindTarget::Port`] (the remote decides).
     pub fn family(&self) -> Option<Family> {
@@ -267,6 +306,40 @@ impl fmt::Display for BindTarget {
             },
             BindTarget::Port(range) => write!(f, "port:{range}"),
         }
+    }
+}
+
+impl fmt::Debug for BindTarget {
+    /// The canonical form, as `Display` writes it: `localhost:0`, not
+    /// `Loopback { family: Both, port: 0 }`, so config dumps read as the config.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl TryFrom<SocketAddr> for BindTarget {
+    type Error = ParseError;
+
+    /// [`BindTarget::socket_addr`]: `0.0.0.0:80` is [`BindTarget::any_v4`], `127.0.0.1:80`
+    /// [`BindTarget::loopback_v4`], another address one [`BindTarget::SpecificInterface`].
+    ///
+    /// ```
+    /// use bindpolicy::BindTarget;
+    /// use std::net::SocketAddr;
+    ///
+    /// let addr: SocketAddr = "[::]:8080".parse()?;
+    /// assert_eq!(BindTarget::try_from(addr)?, BindTarget::any_v6(8080));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    fn try_from(addr: SocketAddr) -> Result<Self, ParseError> {
+        BindTarget::socket_addr(addr)
+    }
+}
+
+impl From<PortRange> for BindTarget {
+    /// [`BindTarget::source_ports`]: a client bind pinned to the range.
+    fn from(ports: PortRange) -> Self {
+        BindTarget::source_ports(ports)
     }
 }
 
@@ -359,7 +432,7 @@ impl LocalAddress {
         if ip == IpAddr::V4(Ipv4Addr::LOCALHOST) || ip == IpAddr::V6(Ipv6Addr::LOCALHOST) {
             return fail(ParseErrorKind::LoopbackAddress);
         }
-        if let Some(kind) = crate::parse::reject_ip(ip) {
+        if let Some(kind) = parse::reject_ip(ip) {
             return fail(kind);
         }
         if zone.is_some() && !is_link_local_v6(ip) {
@@ -436,7 +509,7 @@ impl InterfaceName {
     /// # Ok::<(), bindpolicy::ParseError>(())
     /// ```
     pub fn new(name: &str) -> Result<Self, ParseError> {
-        match crate::parse::check_interface_name(name) {
+        match parse::check_interface_name(name) {
             Ok(()) => Ok(InterfaceName(name.to_owned())),
             Err((offset, kind)) => {
                 Err(ParseError::new(name, offset, kind).of(Subject::InterfaceName))
@@ -463,8 +536,8 @@ impl AsRef<str> for InterfaceName {
 }
 
 /// An inclusive range of ports, `first..=last`, with `first <= last`. A range of more than one
-/// port never includes port 0.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// port never includes port 0. `Debug` and `Display` write `40000` or `40000-40100`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct PortRange {
     first: u16,
     last: u16,
@@ -535,6 +608,13 @@ impl fmt::Display for PortRange {
         } else {
             write!(f, "{}-{}", self.first, self.last)
         }
+    }
+}
+
+impl fmt::Debug for PortRange {
+    /// The canonical form, as `Display` writes it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
     }
 }
 

@@ -19,8 +19,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::num::NonZeroU32;
 use std::str::FromStr;
 
-use crate::error::{ParseError, ParseErrorKind, Subject};
-use crate::target::{
+use super::error::{ParseError, ParseErrorKind, Subject};
+use super::{
     BindTarget, InterfaceName, LocalAddress, LocalInterface, PortRange, Zone, is_link_local_v6,
 };
 
@@ -503,41 +503,4 @@ pub(crate) fn check_interface_name(name: &str) -> Result<(), Partial> {
 fn is_ipv4_like(host: &str) -> bool {
     host.bytes().all(|b| b.is_ascii_digit() || b == b'.')
         && host.bytes().any(|b| b.is_ascii_digit())
-}
-
-/// The candidate closest to `name` by edit distance, if it is close enough to be a typo.
-pub(crate) fn did_you_mean<'a>(
-    name: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<&'a str> {
-    let limit = (name.chars().count().div_ceil(3)).max(1);
-    candidates
-        .into_iter()
-        .map(|c| (edit_distance(name, c), c))
-        .filter(|(d, _)| *d <= limit)
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diag = i;
-        let mut left = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let up = row.get(j + 1).copied().unwrap_or(usize::MAX);
-            let cost = diag + usize::from(ca != *cb);
-            let best = cost.min(up + 1).min(left + 1);
-            diag = up;
-            if let Some(slot) = row.get_mut(j + 1) {
-                *slot = best;
-            }
-            left = best;
-        }
-        if let Some(first) = row.first_mut() {
-            *first = i + 1;
-        }
-    }
-    row.last().copied().unwrap_or(0)
 }

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 
-use crate::resolve::Network;
+use super::Network;
 use crate::target::BindTarget;
 
 /// Something worth telling the operator that does not stop the bind.
