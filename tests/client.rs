@@ -9,6 +9,7 @@
 //! parallel, and other processes' outgoing connections, do not collide with them.
 
 mod support;
+use support::values::target;
 
 use std::error::Error as _;
 use std::io::{ErrorKind as IoKind, Read, Write};
@@ -117,11 +118,6 @@ fn listener_v4() -> (TcpListener, SocketAddr) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     (listener, addr)
-}
-
-fn target(spec: &str) -> BindTarget {
-    spec.parse()
-        .unwrap_or_else(|e| panic!("{spec:?} does not parse: {e}"))
 }
 
 /// Asserts nothing is waiting in `listener`'s accept queue.

@@ -1,22 +1,16 @@
 //! `Error`: each variant's stable `ErrorKind` and its snake_case name, the `io::ErrorKind` it
 //! becomes through `From<Error> for io::Error`, and getting the `Error` back by downcasting.
 
+mod support;
+use support::values::{ip, sa};
+
 use std::error::Error as _;
 use std::io;
-use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use bindpolicy::{
     BindTarget, Error, ErrorKind, Family, Overlap, Phase, PolicyRule, PortHolder, PortRange,
 };
-
-fn sa(text: &str) -> SocketAddr {
-    text.parse().expect("test socket address")
-}
-
-fn ip(text: &str) -> IpAddr {
-    text.parse().expect("test address")
-}
 
 fn os(kind: io::ErrorKind) -> io::Error {
     io::Error::new(kind, "the OS said no")

@@ -2,20 +2,16 @@
 //! exact message a user sees, the rule and the offending address; and a check that every fix a
 //! violation suggests really complies with the same policy on the same machine.
 
+mod support;
+use support::snapshot::{addr, resolve};
+use support::values::ip;
+
 use std::net::{IpAddr, SocketAddr};
 
 use bindpolicy::{
-    BindPolicy, BindTarget, Cidr, Error, ErrorKind, Interface, InterfaceAddr, Interfaces,
-    PolicyRule, PortRange, Resolved, Scope,
+    BindPolicy, BindTarget, Cidr, Error, ErrorKind, Interface, Interfaces, PolicyRule, PortRange,
+    Scope,
 };
-
-fn ip(text: &str) -> IpAddr {
-    text.parse().expect("test IP")
-}
-
-fn addr(ip_text: &str, prefix_len: u8) -> InterfaceAddr {
-    InterfaceAddr::new(ip(ip_text), prefix_len)
-}
 
 /// The machine most tables run against:
 ///
@@ -82,13 +78,6 @@ fn cidr(text: &str) -> Cidr {
 
 fn range(text: &str) -> PortRange {
     text.parse().expect("test port range")
-}
-
-fn resolve(spec: &str, snapshot: &Interfaces) -> Resolved {
-    spec.parse::<BindTarget>()
-        .unwrap_or_else(|e| panic!("{spec}: {e}"))
-        .resolve_with(snapshot)
-        .unwrap_or_else(|e| panic!("{spec}: {e}"))
 }
 
 /// What a case expects.
