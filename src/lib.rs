@@ -49,20 +49,48 @@
 //! names the byte offset and, where one exists, what you probably meant. docs/grammar.md lists
 //! every rule.
 //!
-//! # Organization
+//! # What a target can do
 //!
-//! - [`BindTarget`] and its parts ([`Family`], [`LocalInterface`], [`LocalAddress`], [`Zone`],
-//!   [`InterfaceName`], [`PortRange`]): what to bind, and the grammar.
-//! - [`Interfaces`]: a snapshot of the machine's interfaces; [`BindTarget::resolve_with`] is
-//!   pure over it, so tests and callers can supply their own.
-//! - [`Resolved`]: the addresses to bind, their [`Exposure`] and [`Warning`]s.
-//! - [`Resolved::listen_with`] and [`ListenOptions`]: TCP [`Listeners`] and [`UdpSockets`].
-//! - [`Connector`]: a client bound to a source address, port or port range before connect.
-//! - [`BindPolicy`] and [`ListenConfig`]: what a service may expose, checked before it binds.
-//! - [`Error`], [`ErrorKind`] and [`ParseError`]: errors that carry the data and the fix.
-//! - [`BindTarget::meaning`], the `Display` of [`Exposure`] and [`Reachable`], and
-//!   [`Resolved::explain`] ([`Explanation`]): the same facts in plain words.
+//! [`BindTarget`]'s verbs, each defined in the layer that performs it:
 //!
+//! | verb | does | layer |
+//! |---|---|---|
+//! | `parse`, [`BindTarget::any`], [`BindTarget::ip`], `try_from`, ... | build and take apart; no I/O | target |
+//! | [`BindTarget::resolve`], [`BindTarget::resolve_with`] | addresses, [`Exposure`], [`Warning`]s | resolve |
+//! | [`BindTarget::listen`], [`BindTarget::bind_udp`] (and `_with` options) | bind, all or nothing | listen |
+//! | [`BindTarget::connect`], [`BindTarget::connect_udp`], [`BindTarget::connector`] | a pinned client source | client |
+//! | [`BindTarget::from_env`], [`BindTarget::from_port_env`] | read the operator's variable | config |
+//! | [`BindTarget::meaning`], [`BindTarget::kind_name`] | say what it means; no I/O | explain |
+//!
+//! # Architecture
+//!
+//! Layers, bottom to top. Each top-level module imports only from the layers below it;
+//! tests/layers.rs fails on any import cycle and on any platform `cfg` outside `sys`.
+//!
+//! 1. **Leaves**: `text` (lists in English, did-you-mean) and `sys`, the platform seam. `sys`
+//!    speaks std types, libc constants and plain data only, and holds every
+//!    `cfg(target_os)` decision of the crate; its module docs write down the contract every
+//!    OS backend provides.
+//! 2. **Vocabulary and grammar**: `target` — [`BindTarget`] and its value types, the parser,
+//!    and [`ParseError`] beside it. Each value type has private fields and one validating
+//!    constructor, which the parser uses too, so every value prints a canonical string that
+//!    parses back.
+//! 3. **The core error**: `error` — [`Error`] for resolve, bind and connect, its
+//!    [`ErrorKind`]s and messages.
+//! 4. **The machine's facts**: `interfaces` — [`Interfaces`], the one type the resolver reads.
+//! 5. **The pure resolver**: `resolve` — [`Resolved`], the [`Exposure`] model and the
+//!    [`Warning`]s. `resolve()` is exactly `resolve_with(&Interfaces::for_target(..)?)`, so a
+//!    target gets the same verdict on every path.
+//! 6. **The I/O shell**: `socket` (sockets, options, OS errors classified), `listen`
+//!    ([`Listeners`], [`UdpSockets`]) and `client` ([`Connector`], one retry decision for the
+//!    blocking and the tokio loops).
+//! 7. **Policy and configuration**: `policy` ([`BindPolicy`], its [`PolicyViolation`]) and
+//!    `config` ([`ListenConfig`], its [`ConfigError`] wrapping the lower errors).
+//!
+//! Adapters sit on top: `explain`, the same facts in plain words ([`BindTarget::meaning`], the
+//! `Display` of [`Exposure`] and [`Reachable`], [`Resolved::explain`] and its [`Explanation`]),
+//! and `serde` (feature `serde`).
+
 //! # Features
 //!
 //! - `serde`: targets, port ranges, policies and listen sections (de)serialize, targets as

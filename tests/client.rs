@@ -9,18 +9,19 @@
 //! parallel, and other processes' outgoing connections, do not collide with them.
 
 mod support;
+use support::ports::PortBlocks;
+use support::values::target;
 
 use std::error::Error as _;
 use std::io::{ErrorKind as IoKind, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::os::fd::AsFd;
 use std::process::Command;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use bindpolicy::{BindTarget, Error, ErrorKind, Interfaces, Phase, PortRange};
-use socket2::{Domain, SockRef, Socket, Type};
+use socket2::SockRef;
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -28,58 +29,14 @@ use socket2::{Domain, SockRef, Socket, Type};
 
 const EADDRINUSE: i32 = 98;
 
-/// The next port the allocator probes; 0 until first use.
-static NEXT_PORT: Mutex<u16> = Mutex::new(0);
-const LOW: u16 = 10_000;
-const HIGH: u16 = 32_000;
-
-/// A TCP socket bound to `addr` without SO_REUSEADDR and not listening: it holds the port
-/// against any other bind, SO_REUSEADDR or not, yet nothing answers there.
-fn hold_tcp(addr: SocketAddr) -> std::io::Result<Socket> {
-    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
-    if addr.is_ipv6() {
-        socket.set_only_v6(true)?;
-    }
-    socket.bind(&addr.into())?;
-    Ok(socket)
-}
-
-/// `n` consecutive ports, each held by a socket on 0.0.0.0 from [`hold_tcp`], after checking
-/// that [::] is free too. Blocks are never handed out twice in one process.
-fn hold_block(n: u16) -> (u16, Vec<Socket>) {
-    let mut next = NEXT_PORT.lock().unwrap_or_else(|e| e.into_inner());
-    if *next == 0 {
-        *next = LOW + u16::try_from(std::process::id() % 200).unwrap() * 100;
-    }
-    for _ in 0..2_000 {
-        if *next + n > HIGH {
-            *next = LOW;
-        }
-        let first = *next;
-        *next += n;
-        let held: std::io::Result<Vec<Socket>> = (first..first + n)
-            .map(|p| {
-                drop(hold_tcp(SocketAddr::from(([0u16; 8], p)))?);
-                hold_tcp(SocketAddr::from((Ipv4Addr::UNSPECIFIED, p)))
-            })
-            .collect();
-        if let Ok(held) = held {
-            return (first, held);
-        }
-    }
-    panic!("no block of {n} free ports in {LOW}-{HIGH}");
-}
-
-/// `n` consecutive ports that were free a moment ago.
-fn free_block(n: u16) -> u16 {
-    hold_block(n).0
-}
+/// Fresh ports for each test.
+static BLOCKS: PortBlocks = PortBlocks::new(0);
 
 /// Connects from `spec(P)` for a fresh free port P; on this shared machine another process may
 /// take P between the probe and the bind, so `addr_in_use` moves on to another P.
 fn connect_pinned(spec: impl Fn(u16) -> String, remote: SocketAddr) -> (TcpStream, u16) {
     for _ in 0..8 {
-        let port = free_block(1);
+        let port = BLOCKS.free(1);
         let source: BindTarget = spec(port).parse().unwrap();
         match source.connect(remote) {
             Ok(stream) => return (stream, port),
@@ -117,11 +74,6 @@ fn listener_v4() -> (TcpListener, SocketAddr) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     (listener, addr)
-}
-
-fn target(spec: &str) -> BindTarget {
-    spec.parse()
-        .unwrap_or_else(|e| panic!("{spec:?} does not parse: {e}"))
 }
 
 /// Asserts nothing is waiting in `listener`'s accept queue.
@@ -192,7 +144,7 @@ fn connect_timeout_path_pins_the_port_too() {
     let (listener, remote) = listener_v4();
     let (_client, port) = connect_pinned(|p| format!("port:{p}"), remote);
     assert_eq!(listener.accept().unwrap().1.port(), port);
-    let port = free_block(1);
+    let port = BLOCKS.free(1);
     let client = target(&format!("127.0.0.1:{port}"))
         .connect_timeout(remote, Duration::from_secs(30))
         .unwrap();
@@ -323,7 +275,7 @@ fn live_duplicate_tuple_is_not_reported_as_time_wait() {
 
 #[test]
 fn range_with_every_port_held_is_exhausted() {
-    let (first, _held) = hold_block(4);
+    let (first, _held) = BLOCKS.hold(4);
     let last_port = first + 3;
     let (listener, remote) = listener_v4();
     let err = target(&format!("port:{first}-{last_port}"))
@@ -382,7 +334,7 @@ fn range_with_every_port_held_is_exhausted() {
 /// `bindpolicy::Error` (not to a `Box` of one).
 #[test]
 fn range_exhausted_source_downcasts_to_error() {
-    let (first, _held) = hold_block(2);
+    let (first, _held) = BLOCKS.hold(2);
     let (_listener, remote) = listener_v4();
     let err = target(&format!("port:{first}-{}", first + 1))
         .connect(remote)
@@ -398,7 +350,7 @@ fn range_exhausted_source_downcasts_to_error() {
 
 #[test]
 fn range_with_one_port_held_uses_another() {
-    let (first, mut held) = hold_block(4);
+    let (first, mut held) = BLOCKS.hold(4);
     let busy = first + 1;
     held.retain(|s| s.local_addr().unwrap().as_socket().unwrap().port() == busy);
     assert_eq!(held.len(), 1);
@@ -422,7 +374,7 @@ fn range_with_one_port_held_uses_another() {
 
 #[test]
 fn range_with_all_but_one_port_held_finds_the_free_one() {
-    let (first, mut held) = hold_block(4);
+    let (first, mut held) = BLOCKS.hold(4);
     let free = first + 2;
     held.retain(|s| s.local_addr().unwrap().as_socket().unwrap().port() != free);
     assert_eq!(held.len(), 3);
@@ -443,9 +395,9 @@ fn range_with_all_but_one_port_held_finds_the_free_one() {
 /// A refusal is the remote's answer, not a busy port: a range reports it at once.
 #[test]
 fn refused_in_a_range_is_not_retried() {
-    let (closed, _hold_closed) = hold_block(1);
+    let (closed, _hold_closed) = BLOCKS.hold(1);
     let remote = SocketAddr::from((Ipv4Addr::LOCALHOST, closed));
-    let first = free_block(4);
+    let first = BLOCKS.free(4);
     let err = target(&format!("port:{first}-{}", first + 3))
         .connect(remote)
         .expect_err("nothing listens");
@@ -461,7 +413,7 @@ fn refused_in_a_range_is_not_retried() {
 /// on the same port would connect the socket to itself.
 #[test]
 fn range_skips_the_remote_port() {
-    let (a, held) = hold_block(2);
+    let (a, held) = BLOCKS.hold(2);
     drop(held);
     // Nothing listens on 127.0.0.1:a; from port a a connect would self-connect (simultaneous
     // open), from a+1 it is refused.
@@ -490,7 +442,7 @@ fn pinned_port_held_by_a_listener_names_this_process() {
     let (_, remote) = listener_v4();
     let mut tries = 0;
     let (port, _holder) = loop {
-        let port = free_block(1);
+        let port = BLOCKS.free(1);
         if let Ok(l) = TcpListener::bind((Ipv4Addr::UNSPECIFIED, port)) {
             break (port, l);
         }
@@ -563,7 +515,7 @@ fn family_mismatch_is_refused_before_any_socket() {
 /// no bind happened.
 #[test]
 fn self_connect_is_refused_before_bind() {
-    let (port, _held) = hold_block(1);
+    let (port, _held) = BLOCKS.hold(1);
     let remote = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     for (source, local) in [
         (format!("port:{port}"), format!("0.0.0.0:{port}")),
@@ -585,9 +537,9 @@ fn self_connect_is_refused_before_bind() {
 
 #[test]
 fn connection_refused_names_both_addresses() {
-    let (closed, _held) = hold_block(1); // bound, not listening: nothing answers
+    let (closed, _held) = BLOCKS.hold(1); // bound, not listening: nothing answers
     let remote = SocketAddr::from((Ipv4Addr::LOCALHOST, closed));
-    let port = free_block(1);
+    let port = BLOCKS.free(1);
     let err = target(&format!("port:{port}"))
         .connect(remote)
         .expect_err("nothing listens");
@@ -636,7 +588,7 @@ fn udp_from_a_pinned_port() {
     let remote = server.local_addr().unwrap();
     let (client, port) = (0..8)
         .find_map(|_| {
-            let port = free_block(1);
+            let port = BLOCKS.free(1);
             target(&format!("port:{port}"))
                 .connect_udp(remote)
                 .ok()
@@ -660,7 +612,7 @@ fn udp_from_a_pinned_port() {
 
 #[test]
 fn udp_range_with_every_port_held_is_exhausted() {
-    let first = free_block(3);
+    let first = BLOCKS.free(3);
     let _held: Vec<UdpSocket> = (first..first + 3)
         .map(|p| UdpSocket::bind((Ipv4Addr::UNSPECIFIED, p)).unwrap())
         .collect();
@@ -693,7 +645,7 @@ fn bind_address_no_port_is_set_for_an_address_with_port_zero() {
         ("localhost:0".to_owned(), true),
         ("0.0.0.0:0".to_owned(), false),
         ("*:0".to_owned(), false),
-        (format!("port:{}", free_block(1)), false),
+        (format!("port:{}", BLOCKS.free(1)), false),
     ] {
         let stream = target(&source).connect(remote).unwrap();
         let local = stream.local_addr().unwrap();
@@ -750,7 +702,7 @@ fn trace_connects(source: &str, count: u32) -> Trace {
     let out = std::env::temp_dir().join(format!(
         "bindpolicy-client-strace-{}-{}.txt",
         std::process::id(),
-        free_block(1)
+        BLOCKS.free(1)
     ));
     let status = std::thread::scope(|s| {
         s.spawn(|| {
@@ -809,7 +761,7 @@ fn cost_rule_under_strace() {
         );
         return;
     }
-    let first = free_block(101);
+    let first = BLOCKS.free(101);
     let mut cases = vec![
         (format!("port:{first}-{}", first + 100), 100, false),
         ("127.0.0.1:0".to_owned(), 20, true),

@@ -7,9 +7,12 @@
 //! when it says so. 64 threads share a 16-port range toward one listener and hold their
 //! connections until all have tried.
 
+mod support;
+use support::ports::PortBlocks;
+
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Barrier, Mutex};
+use std::sync::{Arc, Barrier};
 use std::thread;
 
 use bindpolicy::{BindTarget, Error, ErrorKind};
@@ -19,27 +22,8 @@ const THREADS: usize = 64;
 const PORTS: u16 = 16;
 const ROUNDS: usize = 4;
 
-/// A block of `n` consecutive ports below Linux's ephemeral range that were free (bindable
-/// without SO_REUSEADDR) a moment ago.
-fn free_block(n: u16) -> u16 {
-    static NEXT: Mutex<u16> = Mutex::new(0);
-    let mut next = NEXT.lock().unwrap_or_else(|e| e.into_inner());
-    if *next == 0 {
-        // Another band than tests/client.rs uses for the same pid.
-        *next = 10_000 + u16::try_from((std::process::id() + 100) % 200).unwrap() * 100;
-    }
-    for _ in 0..2_000 {
-        if *next + n > 32_000 {
-            *next = 10_000;
-        }
-        let first = *next;
-        *next += n;
-        if (first..first + n).all(port_is_free) {
-            return first;
-        }
-    }
-    panic!("no block of {n} free ports");
-}
+/// Another band than tests/client.rs and tests/client_tokio.rs use for the same pid.
+static BLOCKS: PortBlocks = PortBlocks::new(100);
 
 fn port_is_free(port: u16) -> bool {
     let bind = || -> std::io::Result<()> {
@@ -54,7 +38,7 @@ fn port_is_free(port: u16) -> bool {
 fn round() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let remote = listener.local_addr().unwrap();
-    let first = free_block(PORTS);
+    let first = BLOCKS.free(PORTS);
     let last = first + PORTS - 1;
     let source: BindTarget = format!("port:{first}-{last}").parse().unwrap();
 

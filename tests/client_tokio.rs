@@ -2,40 +2,16 @@
 //! `BindTarget::listen()` and `Listeners::into_tokio()`, on loopback.
 #![cfg(feature = "tokio")]
 
+mod support;
+use support::ports::PortBlocks;
+
 use std::net::{Ipv4Addr, SocketAddr};
-use std::sync::Mutex;
 
 use bindpolicy::{BindTarget, Error, ErrorKind};
-use socket2::{Domain, Socket, Type};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-/// A bound, non-listening TCP socket without SO_REUSEADDR: it holds the port, nothing answers.
-fn hold(port: u16) -> std::io::Result<Socket> {
-    let socket = Socket::new(Domain::IPV4, Type::STREAM, None)?;
-    socket.bind(&SocketAddr::from((Ipv4Addr::UNSPECIFIED, port)).into())?;
-    Ok(socket)
-}
-
-/// `n` consecutive ports below Linux's ephemeral range, each held by [`hold`].
-fn hold_block(n: u16) -> (u16, Vec<Socket>) {
-    static NEXT: Mutex<u16> = Mutex::new(0);
-    let mut next = NEXT.lock().unwrap_or_else(|e| e.into_inner());
-    if *next == 0 {
-        // Another band than tests/client.rs and tests/client_stress.rs use for the same pid.
-        *next = 10_000 + u16::try_from((std::process::id() + 50) % 200).unwrap() * 100;
-    }
-    for _ in 0..2_000 {
-        if *next + n > 32_000 {
-            *next = 10_000;
-        }
-        let first = *next;
-        *next += n;
-        if let Ok(held) = (first..first + n).map(hold).collect() {
-            return (first, held);
-        }
-    }
-    panic!("no block of {n} free ports");
-}
+/// Another band than tests/client.rs and tests/client_stress.rs use for the same pid.
+static BLOCKS: PortBlocks = PortBlocks::new(50);
 
 async fn tokio_listener() -> (tokio::net::TcpListener, SocketAddr) {
     let target: BindTarget = "127.0.0.1:0".parse().unwrap();
@@ -49,7 +25,7 @@ async fn tokio_listener() -> (tokio::net::TcpListener, SocketAddr) {
 #[tokio::test]
 async fn connect_tokio_from_a_range() {
     let (listener, remote) = tokio_listener().await;
-    let (first, held) = hold_block(8);
+    let (first, held) = BLOCKS.hold(8);
     drop(held);
     let last = first + 7;
     let source: BindTarget = format!("port:{first}-{last}").parse().unwrap();
@@ -74,7 +50,7 @@ async fn connect_tokio_from_a_range() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connect_tokio_concurrent_tasks_share_a_range() {
     let (listener, remote) = tokio_listener().await;
-    let (first, held) = hold_block(4);
+    let (first, held) = BLOCKS.hold(4);
     drop(held);
     let source: BindTarget = format!("port:{first}-{}", first + 3).parse().unwrap();
     let tasks: Vec<_> = (0..12)
@@ -110,7 +86,7 @@ async fn connect_tokio_concurrent_tasks_share_a_range() {
 #[tokio::test]
 async fn connect_tokio_with_every_port_held_is_exhausted() {
     let (_listener, remote) = tokio_listener().await;
-    let (first, _held) = hold_block(3);
+    let (first, _held) = BLOCKS.hold(3);
     let source: BindTarget = format!("port:{first}-{}", first + 2).parse().unwrap();
     let err = source.connector().connect_tokio(remote).await.unwrap_err();
     let Error::PortRangeExhausted { attempts, last, .. } = &err else {
@@ -122,9 +98,9 @@ async fn connect_tokio_with_every_port_held_is_exhausted() {
 
 #[tokio::test]
 async fn connect_tokio_errors_match_the_blocking_ones() {
-    let (closed, _held) = hold_block(1);
+    let (closed, _held) = BLOCKS.hold(1);
     let remote = SocketAddr::from((Ipv4Addr::LOCALHOST, closed));
-    let (port, held) = hold_block(1);
+    let (port, held) = BLOCKS.hold(1);
     drop(held);
     let source: BindTarget = format!("port:{port}").parse().unwrap();
     let err = source.connector().connect_tokio(remote).await.unwrap_err();

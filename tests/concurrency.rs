@@ -5,6 +5,7 @@
 //! of one binary in parallel threads.
 
 mod support;
+use support::fds;
 use support::random::random_u64;
 
 use std::io::{ErrorKind as IoErrorKind, Read as _, Write as _};
@@ -19,13 +20,6 @@ use bindpolicy::{BindTarget, ErrorKind, ListenOptions, PortRange};
 const THREADS: usize = 8;
 const ITERATIONS: usize = 500;
 const RANGE_LEN: u16 = 64;
-
-/// Entries of /proc/self/fd (the `read_dir` handle itself counts in every call alike).
-fn fd_count() -> usize {
-    std::fs::read_dir("/proc/self/fd")
-        .expect("read /proc/self/fd")
-        .count()
-}
 
 /// A random base in 20000-60000 for a 64-port range. Where the kernel's ephemeral range
 /// (net.ipv4.ip_local_port_range, 32768-60999 by default) leaves room below it, the range is
@@ -158,7 +152,7 @@ fn eight_threads_share_one_pinned_range() {
     let source: BindTarget = format!("port:{range}").parse().expect("source target");
     let tally = Tally::default();
     let started = Instant::now();
-    let fds_before = fd_count();
+    let fds_before = fds::count();
     thread::scope(|s| {
         for t in 0..THREADS {
             let (source, tally) = (&source, &tally);
@@ -169,7 +163,7 @@ fn eight_threads_share_one_pinned_range() {
             });
         }
     });
-    let fds_after = fd_count();
+    let fds_after = fds::count();
     let elapsed = started.elapsed();
     let connected = tally.connected.load(Ordering::Relaxed);
     let exhausted = tally.exhausted.load(Ordering::Relaxed);

@@ -3,6 +3,11 @@
 //! plus what Linux itself does with the overlaps the lint reports.
 #![cfg(feature = "serde")]
 
+mod support;
+use support::fds;
+use support::ports::free_port;
+use support::values::target;
+
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
@@ -10,10 +15,6 @@ use bindpolicy::{
     BindPolicy, BindTarget, ConfigError, Error, ErrorKind, FreeBind, Interfaces, ListenConfig,
     ListenOptions, Listeners, Overlap, PortRange, Scope,
 };
-
-fn target(spec: &str) -> BindTarget {
-    spec.parse().unwrap_or_else(|e| panic!("{spec}: {e}"))
-}
 
 fn targets(specs: &[&str]) -> Vec<BindTarget> {
     specs.iter().map(|s| target(s)).collect()
@@ -581,14 +582,6 @@ fn lock() -> MutexGuard<'static, ()> {
     SOCKETS.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// How many descriptors this process holds.
-#[cfg(target_os = "linux")]
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd")
-        .expect("/proc/self/fd")
-        .count()
-}
-
 fn has_ipv6_loopback() -> bool {
     Interfaces::current()
         .map(|i| {
@@ -596,12 +589,6 @@ fn has_ipv6_loopback() -> bool {
                 .any(|(_, a)| a.ip() == std::net::Ipv6Addr::LOCALHOST)
         })
         .unwrap_or(false)
-}
-
-/// A port nothing listens on right now on 127.0.0.1.
-fn free_port() -> u16 {
-    let probe = TcpListener::bind("127.0.0.1:0").unwrap();
-    probe.local_addr().unwrap().port()
 }
 
 fn accept_one(listeners: &Listeners) {
@@ -664,15 +651,15 @@ fn listen_from_toml() {
 #[test]
 fn open_fds_counts_listeners() {
     let _guard = lock();
-    let before = open_fds();
+    let before = fds::count();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    assert_eq!(open_fds(), before + 1);
+    assert_eq!(fds::count(), before + 1);
     let bound = ListenConfig::new(targets(&["127.0.0.1:0", "127.0.0.2:0"]))
         .listen()
         .unwrap();
-    assert_eq!(open_fds(), before + 3);
+    assert_eq!(fds::count(), before + 3);
     drop((listener, bound));
-    assert_eq!(open_fds(), before);
+    assert_eq!(fds::count(), before);
 }
 
 #[cfg(target_os = "linux")]
@@ -686,9 +673,9 @@ fn listen_lints_before_anything_binds() {
         &format!("127.0.0.1:{port}"),
         &format!("0.0.0.0:{port}"),
     ]));
-    let before = open_fds();
+    let before = fds::count();
     let err = config.listen().unwrap_err();
-    assert_eq!(open_fds(), before);
+    assert_eq!(fds::count(), before);
     assert_eq!(err.kind(), ErrorKind::Overlap);
     assert_eq!(err.kind().as_str(), "overlap");
     assert_eq!(
@@ -720,9 +707,9 @@ fn listen_lints_before_anything_binds() {
             &format!("127.0.0.1:{port}"),
         ]))
     };
-    let before = open_fds();
+    let before = fds::count();
     let err = dual.listen().unwrap_err();
-    assert_eq!(open_fds(), before);
+    assert_eq!(fds::count(), before);
     assert_eq!(err.kind(), ErrorKind::Overlap);
     assert_eq!(
         err.to_string(),
@@ -745,9 +732,9 @@ fn listen_checks_the_policy_before_anything_binds() {
         policy: BindPolicy::local_only(),
         ..ListenConfig::new(targets(&[&format!("127.0.0.1:{port}"), "0.0.0.0:0"]))
     };
-    let before = open_fds();
+    let before = fds::count();
     let err = config.listen().unwrap_err();
-    assert_eq!(open_fds(), before);
+    assert_eq!(fds::count(), before);
     assert_eq!(err.kind(), ErrorKind::PolicyViolation);
     assert!(
         err.to_string().starts_with(
@@ -767,9 +754,9 @@ fn listen_resolves_every_target_before_checking() {
         policy: BindPolicy::local_only(),
         ..ListenConfig::new(targets(&["0.0.0.0:0", "nosuchif0:0"]))
     };
-    let before = open_fds();
+    let before = fds::count();
     let err = config.listen().unwrap_err();
-    assert_eq!(open_fds(), before);
+    assert_eq!(fds::count(), before);
     assert_eq!(err.kind(), ErrorKind::InterfaceNotFound, "{err}");
 }
 
@@ -785,7 +772,7 @@ fn listen_is_all_or_nothing() {
         &format!("127.0.0.1:{held}"),
     ]));
     assert_eq!(config.lint(), []);
-    let before = open_fds();
+    let before = fds::count();
     let err = config.listen().unwrap_err();
     assert_eq!(err.kind(), ErrorKind::AddrInUse, "{err}");
     assert!(
@@ -795,7 +782,7 @@ fn listen_is_all_or_nothing() {
         "{err}"
     );
     // The first listener was closed: no descriptor left, and its port is free again.
-    assert_eq!(open_fds(), before);
+    assert_eq!(fds::count(), before);
     let again = TcpListener::bind(("127.0.0.1", first));
     assert!(again.is_ok(), "127.0.0.1:{first} still bound: {again:?}");
 }
@@ -811,7 +798,7 @@ fn listen_interface_and_its_address_overlap_after_resolve() {
         &format!("127.0.0.1:{port}"),
         &format!("lo:{port}"),
     ]));
-    let before = open_fds();
+    let before = fds::count();
     let err = config.listen().unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Overlap, "{err}");
     assert_eq!(
@@ -821,7 +808,7 @@ fn listen_interface_and_its_address_overlap_after_resolve() {
              127.0.0.1:{port}, and the second bind fails with EADDRINUSE; keep one"
         )
     );
-    assert_eq!(open_fds(), before);
+    assert_eq!(fds::count(), before);
     assert!(TcpListener::bind(("127.0.0.1", port)).is_ok());
 }
 

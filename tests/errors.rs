@@ -2,23 +2,17 @@
 //! snake_case name, the `io::ErrorKind` it becomes through `From<_> for io::Error`, getting the
 //! error back by downcasting, `Debug` that shows the message, and causes never repeated.
 
+mod support;
+use support::values::{ip, sa};
+
 use std::error::Error as _;
 use std::io;
-use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use bindpolicy::{
     BindPolicy, BindTarget, ConfigError, Error, ErrorKind, Family, Interface, InterfaceAddr,
     Interfaces, Overlap, Phase, PolicyRule, PolicyViolation, PortHolder, PortRange,
 };
-
-fn sa(text: &str) -> SocketAddr {
-    text.parse().expect("test socket address")
-}
-
-fn ip(text: &str) -> IpAddr {
-    text.parse().expect("test address")
-}
 
 fn os(kind: io::ErrorKind) -> io::Error {
     io::Error::new(kind, "the OS said no")

@@ -8,13 +8,15 @@
 //! the process-wide fd counts (/proc/self/fd) they compare are not disturbed by each other.
 
 mod support;
+use support::fds;
+use support::values::target;
 
 use std::io::ErrorKind as IoErrorKind;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use bindpolicy::{BindTarget, Error, ErrorKind, ListenOptions, Phase, Warning};
+use bindpolicy::{Error, ErrorKind, ListenOptions, Phase, Warning};
 
 use support::netns::{Lan, SERVER_DEV, SERVER_V4, SERVER_V6, namespaces_now, require_netns};
 
@@ -22,12 +24,6 @@ use support::netns::{Lan, SERVER_DEV, SERVER_V4, SERVER_V6, namespaces_now, requ
 fn serial() -> MutexGuard<'static, ()> {
     static LOCK: Mutex<()> = Mutex::new(());
     LOCK.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn fd_count() -> usize {
-    std::fs::read_dir("/proc/self/fd")
-        .expect("read /proc/self/fd")
-        .count()
 }
 
 /// Drops the topology and checks that its namespaces went with it.
@@ -57,11 +53,6 @@ fn accept_within(
     }
 }
 
-fn target(text: &str) -> BindTarget {
-    text.parse()
-        .unwrap_or_else(|e| panic!("test target {text:?}: {e}"))
-}
-
 /// Listeners on `veth-srv:5000` stay open when the interface is deleted.
 ///
 /// What the kernel does (observed on Linux 6.18): deleting the veth removes its addresses and
@@ -76,7 +67,7 @@ fn interface_deleted_under_an_open_listener() {
     require_netns!();
     let _serial = serial();
     let lan = Lan::new();
-    let fds_before = fd_count();
+    let fds_before = fds::count();
     let listen_target = target(&format!("{SERVER_DEV}:5000"));
     let listeners = lan
         .server
@@ -87,7 +78,7 @@ fn interface_deleted_under_an_open_listener() {
     assert!(ips.contains(&IpAddr::V4(SERVER_V4)), "{bound:?}");
     assert!(ips.contains(&IpAddr::V6(SERVER_V6)), "{bound:?}");
     assert_eq!(listeners.len(), 3, "v4, ULA and link-local: {bound:?}");
-    assert_eq!(fd_count(), fds_before + 3);
+    assert_eq!(fds::count(), fds_before + 3);
     // The listeners serve before the change: a connection from the laptop gets through.
     let v4 = SocketAddr::from((SERVER_V4, 5000));
     let client = lan
@@ -145,7 +136,7 @@ fn interface_deleted_under_an_open_listener() {
     assert_eq!(err.kind(), ErrorKind::AddrNotAvailable, "{err}");
 
     // The stale plan: its first address, 198.18.71.67, went with the veth.
-    let open_now = fd_count();
+    let open_now = fds::count();
     match lan.server.run(|| stale.listen()) {
         Err(Error::AddrNotAvailable {
             phase: Phase::Bind,
@@ -154,10 +145,10 @@ fn interface_deleted_under_an_open_listener() {
         }) => assert_eq!(addr, SocketAddr::from((SERVER_V4, 5002))),
         other => panic!("stale veth-srv:5002: expected addr_not_available at bind: {other:?}"),
     }
-    assert_eq!(fd_count(), open_now, "the stale listen left nothing open");
+    assert_eq!(fds::count(), open_now, "the stale listen left nothing open");
 
     drop(listeners);
-    assert_eq!(fd_count(), fds_before, "every listener closed on drop");
+    assert_eq!(fds::count(), fds_before, "every listener closed on drop");
     teardown(lan);
 }
 
@@ -176,12 +167,12 @@ fn address_removed_between_resolve_and_bind() {
 
     lan.server.addr_del(SERVER_DEV, &format!("{SERVER_V4}/16"));
 
-    let fds_before = fd_count();
+    let fds_before = fds::count();
     let err = lan
         .server
         .run(|| resolved.listen())
         .expect_err("listen on a removed address");
-    assert_eq!(fd_count(), fds_before, "no socket left open");
+    assert_eq!(fds::count(), fds_before, "no socket left open");
     match err {
         Error::AddrNotAvailable {
             phase: Phase::Bind,
@@ -218,12 +209,12 @@ fn second_address_removed_between_resolve_and_bind() {
 
     lan.server.addr_del(SERVER_DEV, &format!("{SERVER_V6}/64"));
 
-    let fds_before = fd_count();
+    let fds_before = fds::count();
     let err = lan
         .server
         .run(|| resolved.listen())
         .expect_err("listen with the ULA removed");
-    assert_eq!(fd_count(), fds_before, "no socket left open");
+    assert_eq!(fds::count(), fds_before, "no socket left open");
     match &err {
         Error::AddrNotAvailable {
             phase: Phase::Bind,
@@ -267,7 +258,7 @@ fn ipv6_disabled_before_wildcard_listen() {
 
     disable_ipv6(&lan);
 
-    let fds_before = fd_count();
+    let fds_before = fds::count();
     let outcome = lan.server.run(|| resolved.listen());
     match &outcome {
         Ok(listeners) => {
@@ -283,19 +274,19 @@ fn ipv6_disabled_before_wildcard_listen() {
                 ][..],
                 "success means both sockets"
             );
-            assert_eq!(fd_count(), fds_before + 2);
+            assert_eq!(fds::count(), fds_before + 2);
         }
         Err(err) => {
             eprintln!("stale *:5000 after disable_ipv6: {} ({err})", err.kind());
             assert_ne!(err.kind(), ErrorKind::Io, "an untyped error: {err:?}");
-            assert_eq!(fd_count(), fds_before, "no socket left open");
+            assert_eq!(fds::count(), fds_before, "no socket left open");
             lan.server
                 .run(|| TcpListener::bind((Ipv4Addr::UNSPECIFIED, 5000)))
                 .expect("0.0.0.0:5000 free after the failed listen");
         }
     }
     drop(outcome);
-    assert_eq!(fd_count(), fds_before);
+    assert_eq!(fds::count(), fds_before);
 
     let fresh = lan
         .server
@@ -331,12 +322,12 @@ fn ipv6_disabled_before_localhost_listen() {
 
     disable_ipv6(&lan);
 
-    let fds_before = fd_count();
+    let fds_before = fds::count();
     let err = lan
         .server
         .run(|| resolved.listen())
         .expect_err("listen on ::1 after disable_ipv6");
-    assert_eq!(fd_count(), fds_before, "no socket left open");
+    assert_eq!(fds::count(), fds_before, "no socket left open");
     match &err {
         Error::AddrNotAvailable {
             phase: Phase::Bind,
@@ -374,12 +365,12 @@ fn listen_link_local_after_its_interface_went(lan: &Lan) -> Error {
         .run(|| target(&format!("[{link_local}%{SERVER_DEV}]:5001")).resolve())
         .expect("resolve the server's link-local address");
     lan.server.link_del(SERVER_DEV);
-    let fds_before = fd_count();
+    let fds_before = fds::count();
     let err = lan
         .server
         .run(|| resolved.listen())
         .expect_err("listen on a link-local address of a deleted interface");
-    assert_eq!(fd_count(), fds_before, "no socket left open");
+    assert_eq!(fds::count(), fds_before, "no socket left open");
     err
 }
 

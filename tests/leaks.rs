@@ -11,26 +11,21 @@
 //! Cases that cannot be built on this machine are skipped with their reason, printed to stderr.
 
 mod support;
+use support::fds;
+use support::ports::free_port;
 use support::random::random_u64;
+use support::values::{sa, target};
 
 use std::io::Write as _;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, UdpSocket};
 use std::time::{Duration, Instant};
 
 use bindpolicy::{
-    BindPolicy, BindTarget, Error, ErrorKind, Interface, InterfaceAddr, Interfaces, ListenConfig,
+    BindPolicy, Error, ErrorKind, Interface, InterfaceAddr, Interfaces, ListenConfig,
     ListenOptions, Phase,
 };
 
 use support::netns::{Netns, netns_available};
-
-/// Entries of /proc/self/fd. `read_dir` holds one fd of its own while counting, in every call
-/// alike, so counts compare.
-fn fd_count() -> usize {
-    std::fs::read_dir("/proc/self/fd")
-        .expect("read /proc/self/fd")
-        .count()
-}
 
 /// The outcome of one case that did not fail.
 enum Done {
@@ -42,15 +37,6 @@ type Case = Result<Done, String>;
 
 /// A named case, run in turn by the one test.
 type NamedCase = (&'static str, fn() -> Case);
-
-fn target(text: &str) -> BindTarget {
-    text.parse()
-        .unwrap_or_else(|e| panic!("test target {text:?}: {e}"))
-}
-
-fn sa(text: &str) -> SocketAddr {
-    text.parse().expect("test socket address")
-}
 
 /// Runs `call`, which must fail with `kind`, and checks that the fd count right after equals
 /// the count right before. Returns the error for further checks.
@@ -76,13 +62,13 @@ fn failing<T, E: Kinded>(
     kind: ErrorKind,
     call: impl FnOnce() -> Result<T, E>,
 ) -> Result<E, String> {
-    let before = fd_count();
+    let before = fds::count();
     let result = call();
     let err = match result {
         Ok(_) => return Err(format!("{what}: expected {kind}, but it succeeded")),
         Err(err) => err,
     };
-    let after = fd_count();
+    let after = fds::count();
     if err.kind() != kind {
         return Err(format!(
             "{what}: expected {kind}, got {} ({err})",
@@ -95,14 +81,6 @@ fn failing<T, E: Kinded>(
         ));
     }
     Ok(err)
-}
-
-/// A port that was free a moment ago on 127.0.0.1 (TCP).
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("bind 127.0.0.1:0")
-        .port()
 }
 
 /// A closed TCP port on 127.0.0.1: nothing listens there, so connect is refused.
@@ -287,12 +265,12 @@ fn listen_bind_device_missing() -> Case {
         .resolve_with(&snapshot)
         .map_err(|e| e.to_string())?;
     let options = ListenOptions::new().bind_device(true);
-    let before = fd_count();
+    let before = fds::count();
     let err = match resolved.listen_with(&options) {
         Ok(_) => return Err("SO_BINDTODEVICE to a missing interface succeeded".into()),
         Err(err) => err,
     };
-    let after = fd_count();
+    let after = fds::count();
     // Without CAP_NET_RAW an unprivileged process may get EPERM first.
     if !matches!(
         err.kind(),
@@ -591,7 +569,7 @@ fn tokio_connect_errors() -> Case {
     let held_port = holder.local_addr().map_err(|e| e.to_string())?.port();
     let (base, held) = hold_range(4, |p| TcpListener::bind((Ipv4Addr::UNSPECIFIED, p)))?;
     rt.block_on(async {
-        let before = fd_count();
+        let before = fds::count();
         let cases = [
             ("127.0.0.1:0".to_owned(), ErrorKind::ConnectionRefused),
             (format!("port:{held_port}"), ErrorKind::AddrInUse),
@@ -617,7 +595,7 @@ fn tokio_connect_errors() -> Case {
                 }
             }
         }
-        let after = fd_count();
+        let after = fds::count();
         if before != after {
             return Err(format!(
                 "connect_tokio errors leaked fds: {before} -> {after}"
@@ -724,10 +702,10 @@ fn error_paths_leave_the_fd_count_unchanged() {
     let mut skipped = Vec::new();
     for (name, case) in cases {
         let started = Instant::now();
-        let before = fd_count();
+        let before = fds::count();
         // A case that runs in a namespace joins its thread before returning.
         let outcome = case();
-        let after = fd_count();
+        let after = fds::count();
         let took = started.elapsed();
         match outcome {
             Ok(Done::Checked) if before != after => failures.push(format!(

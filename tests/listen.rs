@@ -8,6 +8,7 @@
 //! `BINDPOLICY_LISTEN_CHILD` selects a `child_*` test, which does nothing without it.
 
 mod support;
+use support::values::{target, v4, v6};
 
 use std::io::{BufRead, BufReader, ErrorKind as IoKind, Read, Write};
 use std::net::{
@@ -31,11 +32,6 @@ const CHILD_ENV: &str = "BINDPOLICY_LISTEN_CHILD";
 /// A bound on waits for the kernel (an accept, a datagram), never a timing assertion.
 const PATIENCE: Duration = Duration::from_secs(30);
 
-fn target(spec: &str) -> BindTarget {
-    spec.parse()
-        .unwrap_or_else(|e| panic!("{spec:?} must parse: {e}"))
-}
-
 fn listen(spec: &str) -> Listeners {
     target(spec)
         .listen()
@@ -46,14 +42,6 @@ fn listen_with(spec: &str, options: &ListenOptions) -> Listeners {
     target(spec)
         .listen_with(options)
         .unwrap_or_else(|e| panic!("listen {spec} with {options:?}: [{}] {e}", e.kind()))
-}
-
-fn v4(a: Ipv4Addr, port: u16) -> SocketAddr {
-    SocketAddr::new(IpAddr::V4(a), port)
-}
-
-fn v6(a: Ipv6Addr, port: u16) -> SocketAddr {
-    SocketAddr::new(IpAddr::V6(a), port)
 }
 
 /// Prints a visible skip notice (libtest captures `eprintln!` of passing tests).

@@ -5,20 +5,14 @@
 //! close a descriptor meanwhile.
 
 mod support;
+use support::values::target;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
-use bindpolicy::{
-    BindTarget, Error, ErrorKind, Interface, InterfaceAddr, Interfaces, ListenOptions, Phase,
-};
+use bindpolicy::{Error, ErrorKind, Interface, InterfaceAddr, Interfaces, ListenOptions, Phase};
 use socket2::SockRef;
 
 use support::fds;
-
-fn target(spec: &str) -> BindTarget {
-    spec.parse()
-        .unwrap_or_else(|e| panic!("{spec:?} must parse: {e}"))
-}
 
 /// Runs `f`, which must fail, and asserts that the descriptors open before and after are the
 /// same ones. Returns the error.

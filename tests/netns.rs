@@ -44,11 +44,11 @@
 //! spawns commands, none without).
 
 mod support;
+use support::fds;
+use support::values::{target, v4, v6};
 
 use std::io;
-use std::net::{
-    IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6, TcpListener, TcpStream,
-};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV6, TcpListener, TcpStream};
 use std::ops::Deref;
 use std::process::Command;
 use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -56,8 +56,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use bindpolicy::{
-    BindTarget, Error, ErrorKind, Interfaces, ListenOptions, Listeners, Phase, Reach, Resolved,
-    Warning,
+    Error, ErrorKind, Interfaces, ListenOptions, Listeners, Phase, Reach, Resolved, Warning,
 };
 use socket2::{Domain, SockAddr, SockRef, Socket, Type};
 use support::netns::*;
@@ -145,11 +144,6 @@ impl Drop for GoneCheck {
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
-fn target(spec: &str) -> BindTarget {
-    spec.parse()
-        .unwrap_or_else(|e| panic!("{spec:?} should parse: {e}"))
-}
-
 /// `resolve()` inside `ns`: the interface snapshot is that namespace's.
 fn resolve_in(ns: &Netns, spec: &str) -> bindpolicy::Result<Resolved> {
     let target = target(spec);
@@ -162,14 +156,6 @@ fn listen_in(ns: &Netns, spec: &str, options: &ListenOptions) -> Listeners {
     let options = options.clone();
     ns.run(move || target.listen_with(&options))
         .unwrap_or_else(|e| panic!("listen {spec} in {}: {e}", ns.name()))
-}
-
-fn v4(ip: Ipv4Addr, port: u16) -> SocketAddr {
-    SocketAddr::V4(SocketAddrV4::new(ip, port))
-}
-
-fn v6(ip: Ipv6Addr, port: u16) -> SocketAddr {
-    SocketAddr::V6(SocketAddrV6::new(ip, port, 0, 0))
 }
 
 /// A plain `TcpStream::connect_timeout` created inside `ns`.
@@ -277,12 +263,6 @@ fn network_names(resolved: &Resolved) -> Vec<String> {
         .iter()
         .map(ToString::to_string)
         .collect()
-}
-
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd")
-        .expect("read /proc/self/fd")
-        .count()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -553,9 +533,9 @@ fn address_deleted_between_resolve_and_listen() {
     assert_eq!(resolved.exposure().reach(), Reach::Networks);
     site.server.addr_del(SERVER_DEV, "198.18.200.1/16");
     let (before, err, after) = site.server.run(move || {
-        let before = open_fds();
+        let before = fds::count();
         let err = resolved.listen().expect_err("the address is gone");
-        (before, err, open_fds())
+        (before, err, fds::count())
     });
     let Error::AddrNotAvailable {
         addr,
@@ -577,9 +557,9 @@ fn address_deleted_between_resolve_and_listen() {
     assert!(resolved.socket_addrs().any(|a| a == wanted));
     site.server.addr_del(SERVER_DEV, "fd00:71::200/64");
     let (before, err, after) = site.server.run(move || {
-        let before = open_fds();
+        let before = fds::count();
         let err = resolved.listen().expect_err("one address is gone");
-        (before, err, open_fds())
+        (before, err, fds::count())
     });
     assert!(
         matches!(err, Error::AddrNotAvailable { addr, phase: Phase::Bind, .. } if addr == wanted),

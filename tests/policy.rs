@@ -2,22 +2,18 @@
 //! exact message a user sees, the rule and the offending address; and a check that every fix a
 //! violation suggests really complies with the same policy on the same machine.
 
+mod support;
+use support::snapshot::{addr, resolve};
+use support::values::ip;
+
 use std::net::{IpAddr, SocketAddr};
 
 use ipnet::IpNet;
 
 use bindpolicy::{
-    BindPolicy, BindTarget, ErrorKind, Interface, InterfaceAddr, Interfaces, PolicyRule,
-    PolicyViolation, PortRange, Resolved, Scope,
+    BindPolicy, BindTarget, ErrorKind, Interface, Interfaces, PolicyRule, PolicyViolation,
+    PortRange, Scope,
 };
-
-fn ip(text: &str) -> IpAddr {
-    text.parse().expect("test IP")
-}
-
-fn addr(ip_text: &str, prefix_len: u8) -> InterfaceAddr {
-    InterfaceAddr::new(ip(ip_text), prefix_len)
-}
 
 /// The machine most tables run against:
 ///
@@ -84,13 +80,6 @@ fn cidr(text: &str) -> IpNet {
 
 fn range(text: &str) -> PortRange {
     text.parse().expect("test port range")
-}
-
-fn resolve(spec: &str, snapshot: &Interfaces) -> Resolved {
-    spec.parse::<BindTarget>()
-        .unwrap_or_else(|e| panic!("{spec}: {e}"))
-        .resolve_with(snapshot)
-        .unwrap_or_else(|e| panic!("{spec}: {e}"))
 }
 
 /// What a case expects.

@@ -1,40 +1,15 @@
 //! `BindTarget::resolve_with` against fake snapshots: every target kind, every resolve error
 //! with its full message, every warning, exposure (reach, scope classes, networks, URLs).
 
+mod support;
+use support::snapshot::{LINK_LOCAL, addr, lo, net, resolve, seed, socket_addrs};
+use support::values::{ip, target};
+
 use std::net::{IpAddr, SocketAddr};
 
 use bindpolicy::{
-    BindTarget, Error, ErrorKind, Family, Interface, InterfaceAddr, Interfaces, PortPrivilege,
-    Reach, Resolved, Scope, Warning,
+    Error, ErrorKind, Family, Interface, Interfaces, PortPrivilege, Reach, Resolved, Scope, Warning,
 };
-
-const LL: &str = "fe80::5054:ff:fe12:3456";
-
-fn ip(text: &str) -> IpAddr {
-    text.parse()
-        .unwrap_or_else(|e| panic!("test IP literal {text}: {e}"))
-}
-
-fn addr(text: &str, prefix_len: u8) -> InterfaceAddr {
-    InterfaceAddr::new(ip(text), prefix_len)
-}
-
-fn lo() -> Interface {
-    Interface::new("lo", 1)
-        .with_addr(addr("127.0.0.1", 8))
-        .with_addr(addr("::1", 128))
-}
-
-/// The seed snapshot: `lo` with 127.0.0.1/8 and ::1/128, `eth0` (2) with 192.168.71.67/24 and
-/// one fe80::/64 address.
-fn seed() -> Interfaces {
-    Interfaces::from_interfaces([
-        lo(),
-        Interface::new("eth0", 2)
-            .with_addr(addr("192.168.71.67", 24))
-            .with_addr(addr(LL, 64)),
-    ])
-}
 
 /// A dual-stack host: seed plus a global IPv6 address on eth0 and a ULA on wlan0 (3).
 fn dual() -> Interfaces {
@@ -43,7 +18,7 @@ fn dual() -> Interfaces {
         Interface::new("eth0", 2)
             .with_addr(addr("192.168.71.67", 24))
             .with_addr(addr("2001:db8:71::67", 64))
-            .with_addr(addr(LL, 64)),
+            .with_addr(addr(LINK_LOCAL, 64)),
         Interface::new("wlan0", 3)
             .with_addr(addr("10.20.30.40", 16))
             .with_addr(addr("fd12:3456:789a::40", 64)),
@@ -58,26 +33,11 @@ fn v4_only() -> Interfaces {
     ])
 }
 
-fn target(spec: &str) -> BindTarget {
-    spec.parse()
-        .unwrap_or_else(|e| panic!("{spec} must parse: {e}"))
-}
-
-fn resolve(spec: &str, snapshot: &Interfaces) -> Resolved {
-    target(spec)
-        .resolve_with(snapshot)
-        .unwrap_or_else(|e| panic!("{spec} must resolve: {e}"))
-}
-
 fn fail(spec: &str, snapshot: &Interfaces) -> Error {
     match target(spec).resolve_with(snapshot) {
         Ok(resolved) => panic!("{spec} must fail, resolved to {resolved:?}"),
         Err(err) => err,
     }
-}
-
-fn socket_addrs(resolved: &Resolved) -> Vec<String> {
-    resolved.socket_addrs().map(|a| a.to_string()).collect()
 }
 
 fn interfaces_of(resolved: &Resolved) -> Vec<Option<&str>> {
@@ -170,7 +130,7 @@ fn any_v6_is_the_ipv6_wildcard_reaching_ipv6_addresses_only() {
         .iter()
         .map(|r| r.ip())
         .collect();
-    assert_eq!(reachable, [ip("::1"), ip(LL)]);
+    assert_eq!(reachable, [ip("::1"), ip(LINK_LOCAL)]);
     assert_eq!(
         resolved.warnings(),
         [Warning::AllNetworks {
@@ -366,21 +326,21 @@ fn tentative_address_resolves_with_a_tentative_warning() {
 
 #[test]
 fn link_local_on_exactly_one_interface_gets_its_index_as_zone() {
-    let resolved = resolve(&format!("[{LL}]:80"), &seed());
-    assert_eq!(socket_addrs(&resolved), [format!("[{LL}%2]:80")]);
+    let resolved = resolve(&format!("[{LINK_LOCAL}]:80"), &seed());
+    assert_eq!(socket_addrs(&resolved), [format!("[{LINK_LOCAL}%2]:80")]);
     assert_eq!(scope_id(resolved.addrs()[0].addr()), 2);
     assert_eq!(interfaces_of(&resolved), [Some("eth0")]);
     assert_eq!(resolved.exposure().reach(), Reach::Networks);
     assert_eq!(
         resolved.exposure().urls("http"),
-        [format!("http://[{LL}%25eth0]:80")]
+        [format!("http://[{LINK_LOCAL}%25eth0]:80")]
     );
 }
 
 #[test]
 fn link_local_with_zone_by_name_or_index_uses_that_interface() {
     for zone in ["eth0", "2"] {
-        let resolved = resolve(&format!("[{LL}%{zone}]:80"), &seed());
+        let resolved = resolve(&format!("[{LINK_LOCAL}%{zone}]:80"), &seed());
         assert_eq!(scope_id(resolved.addrs()[0].addr()), 2, "zone {zone}");
         assert_eq!(interfaces_of(&resolved), [Some("eth0")], "zone {zone}");
     }
@@ -435,13 +395,13 @@ fn link_local_on_no_interface_without_zone_requires_a_zone() {
 
 #[test]
 fn link_local_zone_naming_a_missing_interface_is_interface_not_found() {
-    let err = fail(&format!("[{LL}%eth9]:80"), &seed());
+    let err = fail(&format!("[{LINK_LOCAL}%eth9]:80"), &seed());
     assert_eq!(err.kind(), ErrorKind::InterfaceNotFound);
     assert_eq!(
         err.to_string(),
         "no interface is named \"eth9\"; did you mean \"eth0\"? This machine has: lo, eth0."
     );
-    let err = fail(&format!("[{LL}%9]:80"), &seed());
+    let err = fail(&format!("[{LINK_LOCAL}%9]:80"), &seed());
     assert_eq!(err.kind(), ErrorKind::InterfaceNotFound);
     assert_eq!(
         err.to_string(),
@@ -452,7 +412,7 @@ fn link_local_zone_naming_a_missing_interface_is_interface_not_found() {
 #[test]
 fn link_local_zone_naming_an_interface_without_the_address_is_zone_mismatch() {
     for zone in ["lo", "1"] {
-        let err = fail(&format!("[{LL}%{zone}]:80"), &seed());
+        let err = fail(&format!("[{LINK_LOCAL}%{zone}]:80"), &seed());
         assert_eq!(err.kind(), ErrorKind::AddrNotAvailable, "zone {zone}");
         match &err {
             Error::ZoneMismatch {
@@ -460,7 +420,7 @@ fn link_local_zone_naming_an_interface_without_the_address_is_zone_mismatch() {
                 zone: given,
                 carriers,
             } => {
-                assert_eq!(IpAddr::V6(*addr), ip(LL));
+                assert_eq!(IpAddr::V6(*addr), ip(LINK_LOCAL));
                 assert_eq!(given, zone);
                 assert_eq!(carriers, &["eth0"]);
             }
@@ -468,7 +428,9 @@ fn link_local_zone_naming_an_interface_without_the_address_is_zone_mismatch() {
         }
         assert_eq!(
             err.to_string(),
-            format!("{LL} is not an address of {zone} (it is on eth0); fix the zone after '%'")
+            format!(
+                "{LINK_LOCAL} is not an address of {zone} (it is on eth0); fix the zone after '%'"
+            )
         );
     }
     let err = fail("[fe80::99%eth0]:80", &seed());
@@ -491,7 +453,7 @@ fn interface_name_is_all_its_addresses_ipv4_first_link_local_with_zone() {
         [
             "192.168.71.67:8080".to_owned(),
             "[2001:db8:71::67]:8080".to_owned(),
-            format!("[{LL}%2]:8080"),
+            format!("[{LINK_LOCAL}%2]:8080"),
         ]
     );
     assert_eq!(interfaces_of(&resolved), [Some("eth0"); 3]);
@@ -504,7 +466,7 @@ fn interface_name_is_all_its_addresses_ipv4_first_link_local_with_zone() {
         [
             "https://192.168.71.67:8080".to_owned(),
             "https://[2001:db8:71::67]:8080".to_owned(),
-            format!("https://[{LL}%25eth0]:8080"),
+            format!("https://[{LINK_LOCAL}%25eth0]:8080"),
         ]
     );
 }
@@ -1049,7 +1011,7 @@ fn reachable_addresses_carry_interface_network_and_scope() {
             "fd12:3456:789a::/64 on wlan0",
             Scope::Private,
         ),
-        (LL, "eth0", "fe80::/64 on eth0", Scope::LinkLocal),
+        (LINK_LOCAL, "eth0", "fe80::/64 on eth0", Scope::LinkLocal),
     ]
     .into_iter()
     .map(|(a, i, n, s)| (a.to_owned(), i, n.to_owned(), s))
@@ -1069,7 +1031,7 @@ fn urls_are_one_per_reachable_address_loopback_first_ipv6_bracketed_zone_escaped
             "http://192.168.71.67:8080".to_owned(),
             "http://[2001:db8:71::67]:8080".to_owned(),
             "http://[fd12:3456:789a::40]:8080".to_owned(),
-            format!("http://[{LL}%25eth0]:8080"),
+            format!("http://[{LINK_LOCAL}%25eth0]:8080"),
         ]
     );
     assert_eq!(
@@ -1111,13 +1073,5 @@ fn resolve_with_is_deterministic_and_keeps_the_target() {
         let first = resolve(spec, &dual());
         assert_eq!(first, resolve(spec, &dual()), "{spec}");
         assert_eq!(first.target(), &target(spec));
-    }
-}
-
-/// A network as `Exposure::networks` and the all-networks warning give it.
-fn net(cidr: &str, interface: &str) -> bindpolicy::Network {
-    bindpolicy::Network {
-        interface: interface.to_owned(),
-        net: cidr.parse().expect("CIDR"),
     }
 }

@@ -1,44 +1,17 @@
 //! The seed experiment: four targets resolved against one fake snapshot (`lo` with 127.0.0.1/8
 //! and ::1/128, `eth0` with 192.168.71.67/24 and one fe80::/64 address), with exact answers.
 
+mod support;
+use support::snapshot::{LINK_LOCAL, net, seed, socket_addrs};
+use support::values::{ip, target};
+
 use std::net::{IpAddr, SocketAddr};
 
-use bindpolicy::{
-    BindTarget, Error, ErrorKind, Interface, InterfaceAddr, Interfaces, Network, Reach, Resolved,
-    Warning,
-};
+use bindpolicy::{Error, ErrorKind, Network, Reach, Resolved, Warning};
 
-const LINK_LOCAL: &str = "fe80::5054:ff:fe12:3456";
-
-fn ip(text: &str) -> IpAddr {
-    text.parse().expect("test IP literal")
-}
-
-/// `lo` (index 1): 127.0.0.1/8, ::1/128; `eth0` (index 2): 192.168.71.67/24, fe80::…/64.
-fn seed() -> Interfaces {
-    Interfaces::from_interfaces([
-        Interface::new("lo", 1)
-            .with_addr(InterfaceAddr::new(ip("127.0.0.1"), 8))
-            .with_addr(InterfaceAddr::new(ip("::1"), 128)),
-        Interface::new("eth0", 2)
-            .with_addr(InterfaceAddr::new(ip("192.168.71.67"), 24))
-            .with_addr(InterfaceAddr::new(ip(LINK_LOCAL), 64)),
-    ])
-}
-
-fn target(spec: &str) -> BindTarget {
-    spec.parse()
-        .unwrap_or_else(|e| panic!("{spec} must parse: {e}"))
-}
-
+/// `spec` resolved against the seed snapshot.
 fn resolve(spec: &str) -> Resolved {
-    target(spec)
-        .resolve_with(&seed())
-        .unwrap_or_else(|e| panic!("{spec} must resolve against the seed snapshot: {e}"))
-}
-
-fn socket_addrs(resolved: &Resolved) -> Vec<String> {
-    resolved.socket_addrs().map(|a| a.to_string()).collect()
+    support::snapshot::resolve(spec, &seed())
 }
 
 #[test]
@@ -141,13 +114,5 @@ fn seed_link_local_address_gets_eth0_as_its_zone() {
     match resolved.addrs()[0].addr() {
         SocketAddr::V6(v6) => assert_eq!(v6.scope_id(), 2),
         other => panic!("expected an IPv6 socket address, got {other}"),
-    }
-}
-
-/// A network as `Exposure::networks` and the all-networks warning give it.
-fn net(cidr: &str, interface: &str) -> bindpolicy::Network {
-    bindpolicy::Network {
-        interface: interface.to_owned(),
-        net: cidr.parse().expect("CIDR"),
     }
 }

@@ -2,6 +2,9 @@
 //! bad value shows the user the parser's own message with the file's line.
 #![cfg(feature = "serde")]
 
+mod support;
+use support::values::target;
+
 use bindpolicy::{BindTarget, PortRange};
 use serde::{Deserialize, Serialize};
 
@@ -36,11 +39,6 @@ workers = 4
 source = "port:40000-40100"
 ports = "50000-50010"
 "#;
-
-#[track_caller]
-fn target(spec: &str) -> BindTarget {
-    spec.parse().unwrap_or_else(|e| panic!("{spec:?}: {e}"))
-}
 
 #[test]
 fn toml_config_holds_targets_and_writes_them_back_canonical() {
