@@ -2,42 +2,11 @@
 //! `Exposure` and `Reachable`, `Reachable::scope_note` and `Resolved::explain` for every kind
 //! of target, over fake snapshots.
 
-use std::net::IpAddr;
+mod support;
+use support::snapshot::{LINK_LOCAL as LL, addr, lo, resolve, seed};
+use support::values::target;
 
-use bindpolicy::{BindTarget, Interface, InterfaceAddr, Interfaces, PortPrivilege, Resolved};
-
-const LL: &str = "fe80::5054:ff:fe12:3456";
-
-fn ip(text: &str) -> IpAddr {
-    text.parse()
-        .unwrap_or_else(|e| panic!("test IP literal {text}: {e}"))
-}
-
-fn addr(text: &str, prefix_len: u8) -> InterfaceAddr {
-    InterfaceAddr::new(ip(text), prefix_len)
-}
-
-fn target(spec: &str) -> BindTarget {
-    spec.parse()
-        .unwrap_or_else(|e| panic!("test target {spec}: {e}"))
-}
-
-fn lo() -> Interface {
-    Interface::new("lo", 1)
-        .with_addr(addr("127.0.0.1", 8))
-        .with_addr(addr("::1", 128))
-}
-
-/// `lo` with 127.0.0.1/8 and ::1/128, `eth0` (2) with 192.168.71.67/24 and one fe80::/64
-/// address.
-fn seed() -> Interfaces {
-    Interfaces::from_interfaces([
-        lo(),
-        Interface::new("eth0", 2)
-            .with_addr(addr("192.168.71.67", 24))
-            .with_addr(addr(LL, 64)),
-    ])
-}
+use bindpolicy::{Interface, Interfaces, PortPrivilege};
 
 /// Seed plus a global and a carrier-grade NAT address, and a `wlan0` that is down.
 fn wide() -> Interfaces {
@@ -60,12 +29,6 @@ fn v4_only() -> Interfaces {
         Interface::new("lo", 1).with_addr(addr("127.0.0.1", 8)),
         Interface::new("eth0", 2).with_addr(addr("192.168.71.67", 24)),
     ])
-}
-
-fn resolve(spec: &str, interfaces: &Interfaces) -> Resolved {
-    target(spec)
-        .resolve_with(interfaces)
-        .unwrap_or_else(|e| panic!("resolve {spec}: {e}"))
 }
 
 fn explain(spec: &str, interfaces: &Interfaces) -> String {

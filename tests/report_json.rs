@@ -2,24 +2,15 @@
 //! `bindpolicy` tool prints with `--json` is made of these (docs/cli.md).
 #![cfg(feature = "serde")]
 
-use bindpolicy::{BindPolicy, BindTarget, Error, Interface, InterfaceAddr, Interfaces, ParseError};
-use serde_json::{Value, json};
+mod support;
+use support::snapshot::{LINK_LOCAL, seed};
+use support::values::target;
 
-fn seed() -> Interfaces {
-    Interfaces::from_interfaces([
-        Interface::new("lo", 1)
-            .with_addr(InterfaceAddr::new([127, 0, 0, 1].into(), 8))
-            .with_addr(InterfaceAddr::new("::1".parse().expect("::1"), 128)),
-        Interface::new("eth0", 2).with_addr(InterfaceAddr::new([192, 168, 71, 67].into(), 24)),
-    ])
-}
+use bindpolicy::{BindPolicy, BindTarget, Error, ParseError};
+use serde_json::{Value, json};
 
 fn json_of<T: serde::Serialize>(value: &T) -> Value {
     serde_json::to_value(value).expect("serializes")
-}
-
-fn target(spec: &str) -> BindTarget {
-    spec.parse().expect("a valid test target")
 }
 
 #[test]
@@ -89,6 +80,8 @@ fn interfaces_list_their_addresses() {
             {"name": "eth0", "index": 2, "state": "up", "loopback": false, "addresses": [
                 {"address": "192.168.71.67", "prefix_len": 24, "network": "192.168.71.0/24",
                  "scope": "private", "tentative": false},
+                {"address": LINK_LOCAL, "prefix_len": 64, "network": "fe80::/64",
+                 "scope": "link_local", "tentative": false},
             ]},
         ])
     );
