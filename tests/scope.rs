@@ -154,11 +154,11 @@ fn checks(table: &'static [Entry]) -> Vec<(IpAddr, Scope, String)> {
             nets.iter()
                 .any(|n| n.prefix_len() > net.prefix_len() && n.contains(ip))
         };
-        let label = |what: &str| format!("{what} of {} ({})", entry.block, entry.name);
+        let label = |what: &str| format!("{what} {} ({})", entry.block, entry.name);
         for (ip, what) in [
-            (net.network(), "first address"),
-            (middle(net), "middle address"),
-            (net.broadcast(), "last address"),
+            (net.network(), "first address of"),
+            (middle(net), "middle address of"),
+            (net.broadcast(), "last address of"),
         ] {
             if !in_narrower(&ip) {
                 all.push((ip, entry.class, label(what)));
