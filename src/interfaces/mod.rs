@@ -1,11 +1,12 @@
-//! A snapshot of this machine's interfaces, in the crate's own types.
+//! The machine's facts, in the crate's own types: interfaces, their addresses with the
+//! kernel's duplicate-address-detection state, the local routes beyond them, and the sysctls
+//! the kernel's bind() rules read.
 //!
-//! [`Interfaces::current`] enumerates once, through if-addrs (link-local addresses included),
-//! and on Linux adds what getifaddrs(3) cannot tell: which IPv6 addresses are still tentative
-//! (/proc/net/if_inet6), and whether an interface that is not running is administratively up.
-//! Tests, and callers that already hold the list, build a snapshot from data instead.
+//! On Linux they come from the kernel itself through rtnetlink, in the calling thread's
+//! network namespace, and only as much as a target needs (see [`Interfaces::for_target`]).
+//! Elsewhere, from if-addrs. Tests, and callers that already hold the list, build a snapshot
+//! from data instead; the resolver is pure over it.
 
-use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnet::IpNet;
@@ -34,37 +35,53 @@ pub use self::scope::{Scope, ScopeError};
 /// assert_eq!(snapshot.get("eth0").map(|i| i.index()), Some(Some(2)));
 /// # Ok::<(), std::net::AddrParseError>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Interfaces {
     list: Vec<Interface>,
     privilege: Option<PortPrivilege>,
+    local_routes: Vec<LocalRoute>,
+    nonlocal_bind: NonlocalBind,
+    /// Whether `list` holds every interface (a snapshot made of data always does).
+    complete: bool,
+}
+
+impl Default for Interfaces {
+    fn default() -> Self {
+        Interfaces::from_interfaces([])
+    }
 }
 
 impl Interfaces {
-    /// Enumerates this machine's interfaces once.
+    /// Every interface and address of this machine, with every fact (link state, DAD flags,
+    /// the privileged-port limit and capability, the non-local-bind sysctls).
     ///
-    /// Interfaces come in the order the OS lists them; addresses within one interface likewise.
-    /// On Linux it also reads /proc/net/if_inet6 (only when there is an IPv6 address) to mark
-    /// tentative addresses, /sys/class/net/NAME/flags for interfaces that are not running, and
-    /// the privileged-port limit and this process's capabilities from /proc.
+    /// Interfaces come in the order the OS lists them; addresses within one interface
+    /// likewise. On Linux this is one rtnetlink dump of links and one of addresses. Local
+    /// routes beyond the addresses (AnyIP) are read only for a target that names an address
+    /// ([`Interfaces::for_target`]).
     ///
     /// # Errors
     ///
     /// [`Error::Interfaces`] when the OS enumeration fails.
     pub fn current() -> Result<Interfaces> {
-        Interfaces::read(None, true, &[])
+        Interfaces::read(&[sys::Ask::Everything], None)
     }
 
     /// The facts [`BindTarget::resolve`](crate::BindTarget::resolve) reads for `target`, and
     /// no more: `resolve()` is exactly `resolve_with(&Interfaces::for_target(self)?)`.
     ///
-    /// Beside the enumeration it reads the privileged-port facts only as far as the target's
-    /// port needs them (nothing for port 0 or a port from 1024 on Linux's default), the
-    /// tentative flags only for a target that names specific addresses (a wildcard gets no
-    /// tentative warning), and, for an interface named by the target (or by a zone) that the
-    /// enumeration does not list, whether the OS has it without an address, so that it is
-    /// `no_address` rather than `interface_not_found`. For `*:8080` that is the bare
-    /// enumeration and nothing else.
+    /// On Linux, through rtnetlink:
+    /// - an address: the kernel's own verdict (the local or broadcast route that covers it,
+    ///   as `ip route get fibmatch` shows it), and the one interface that carries it, read by a
+    ///   dump filtered in the kernel; an address that is not local reads everything (its error
+    ///   lists this machine's addresses) and the `ip_nonlocal_bind` sysctls;
+    /// - an interface name or a zone: that interface and its addresses;
+    /// - `localhost`: `lo` and its addresses;
+    /// - a wildcard or `port:`: every address (one dump), the interfaces named from the
+    ///   addresses' labels (their up/down state is not read: a wildcard needs none).
+    ///
+    /// and the privileged-port facts as far as the port needs them (the capability, and the
+    /// limit where the process lacks it; nothing for port 0).
     ///
     /// # Errors
     ///
@@ -73,7 +90,7 @@ impl Interfaces {
         Interfaces::for_targets(std::slice::from_ref(target))
     }
 
-    /// [`Interfaces::for_target`] for several targets at once, enumerated once: what
+    /// [`Interfaces::for_target`] for several targets at once, through one socket: what
     /// [`ListenConfig::listen`](crate::ListenConfig::listen) reads.
     ///
     /// # Errors
@@ -88,86 +105,164 @@ impl Interfaces {
             .filter(|p| *p != 0)
             .min()
             .unwrap_or(0);
-        let tentative = targets.iter().any(BindTarget::is_specific_interface);
-        let names: Vec<&str> = targets.iter().filter_map(named_interface).collect();
-        Interfaces::read(Some(port), tentative, &names)
+        let asks: Vec<sys::Ask<'_>> = targets.iter().map(ask).collect();
+        Interfaces::read(&asks, Some(port))
+    }
+
+    /// Every fact [`Interfaces::current`] reads, and what `targets` need beyond it (the
+    /// local route that makes an address literal local): a superset of
+    /// [`Interfaces::for_targets`], so each target gets the same verdict, for callers that
+    /// also want the rest of the machine, e.g. to offer a policy's alternatives.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Interfaces`] when the OS enumeration fails.
+    pub fn current_for(targets: &[BindTarget]) -> Result<Interfaces> {
+        let mut asks = vec![sys::Ask::Everything];
+        asks.extend(targets.iter().map(ask));
+        Interfaces::read(&asks, None)
     }
 
     /// The facts a client bound to `source` needs: no privileged-port facts (a client port is
-    /// the kernel's to refuse), the tentative flags, and the interface `source` names.
+    /// the kernel's to refuse), and the interface `source` names, if any.
     pub(crate) fn for_client(source: &BindTarget) -> Result<Interfaces> {
-        let names: Vec<&str> = named_interface(source).into_iter().collect();
-        Interfaces::read(Some(0), true, &names)
+        Interfaces::read(&[ask(source)], Some(0))
     }
 
-    /// Enumerates, then reads the facts beyond the enumeration that `port`, `tentative` and
-    /// `names` call for (see [`Interfaces::for_target`]).
-    fn read(port: Option<u16>, tentative: bool, names: &[&str]) -> Result<Interfaces> {
-        let rows = sys::enumerate().map_err(|source| Error::Interfaces { source })?;
-        let mut by_name: BTreeMap<String, usize> = BTreeMap::new();
-        let mut list: Vec<Interface> = Vec::new();
-        let mut running: Vec<bool> = Vec::new();
-        for row in rows {
-            let at = match by_name.get(&row.name) {
-                Some(at) => *at,
-                None => {
-                    by_name.insert(row.name.clone(), list.len());
-                    list.push(Interface::named(row.name.clone(), row.index));
-                    running.push(false);
-                    list.len() - 1
-                }
-            };
-            if let (Some(iface), Some(up)) = (list.get_mut(at), running.get_mut(at)) {
-                iface.addrs.push(InterfaceAddr::new(row.ip, row.prefix_len));
-                *up |= row.running;
-            }
-        }
-        for (iface, running) in list.iter_mut().zip(running) {
-            // if-addrs reports IFF_RUNNING only; an interface that is not running may still be
-            // administratively up (no carrier), so ask the OS only for those.
-            iface.up = running || sys::interface_is_up(&iface.name).unwrap_or(false);
-        }
-        // ::1 is never tentative; only other IPv6 addresses make the file worth reading.
-        if tentative
-            && list.iter().any(|i| {
-                i.addrs
-                    .iter()
-                    .any(|a| a.ip.is_ipv6() && !a.ip.is_loopback())
+    /// Reads what `asks` need, and the privileged-port facts as far as `port` needs them
+    /// (`None`: all of them).
+    fn read(asks: &[sys::Ask<'_>], port: Option<u16>) -> Result<Interfaces> {
+        let rows = sys::read(asks).map_err(|source| Error::Interfaces { source })?;
+        // The sysctls matter only where an address may not be local: reading everything,
+        // which the not-local path does.
+        let (ipv4, ipv6) = if rows.complete {
+            sys::nonlocal_bind()
+        } else {
+            (false, false)
+        };
+        let mut snapshot = Interfaces::from_rows(rows);
+        snapshot.nonlocal_bind = NonlocalBind { ipv4, ipv6 };
+        snapshot.privilege = sys::port_privilege(port).map(|(start, capable)| PortPrivilege {
+            unprivileged_port_start: start,
+            can_bind_privileged: capable,
+        });
+        Ok(snapshot)
+    }
+
+    fn from_rows(rows: sys::MachineRows) -> Interfaces {
+        let mut list: Vec<Interface> = rows
+            .links
+            .iter()
+            .map(|link| Interface {
+                name: link.name.clone(),
+                index: Some(link.index),
+                up: link.up,
+                carrier: link.carrier,
+                loopback: link.loopback,
+                addrs: Vec::new(),
             })
-        {
-            let tentative = sys::tentative_ipv6();
-            for iface in &mut list {
-                for addr in &mut iface.addrs {
-                    if let IpAddr::V6(v6) = addr.ip {
-                        addr.tentative = tentative.contains(&(v6, iface.index.unwrap_or(0)));
-                    }
-                }
-            }
+            .collect();
+        for row in &rows.addrs {
+            let Some(iface) = list.iter_mut().find(|i| i.index == Some(row.index)) else {
+                continue; // an address whose link vanished between the two replies
+            };
+            let dad = if row.dad_failed {
+                Dad::Failed
+            } else if row.tentative {
+                Dad::Tentative
+            } else if row.optimistic {
+                Dad::Optimistic
+            } else {
+                Dad::Done
+            };
+            iface.addrs.push(
+                InterfaceAddr::new(row.ip, row.prefix_len)
+                    .with_dad(dad)
+                    .with_deprecated(row.deprecated),
+            );
         }
-        // getifaddrs lists only interfaces with an address; a named one the OS has without
-        // any is a fact too (`no_address`, with its state).
-        for name in names {
-            if list.iter().all(|i| i.name != *name) {
-                if let Some(up) = sys::interface_is_up(name) {
-                    list.push(Interface::named((*name).to_owned(), None).with_up(up));
-                }
-            }
-        }
-        Ok(Interfaces {
+        let local_routes = rows
+            .local_routes
+            .iter()
+            .filter_map(|route| {
+                let net = IpNet::new(route.dst, route.prefix_len).ok()?.trunc();
+                let interface = route
+                    .index
+                    .and_then(|index| list.iter().find(|i| i.index == Some(index)))
+                    .map(|i| i.name.clone());
+                Some(LocalRoute {
+                    net,
+                    broadcast: route.broadcast,
+                    interface,
+                })
+            })
+            .collect();
+        Interfaces {
             list,
-            privilege: sys::port_privilege(port).map(|(start, capable)| PortPrivilege {
-                unprivileged_port_start: start,
-                can_bind_privileged: capable,
-            }),
-        })
+            privilege: None,
+            local_routes,
+            nonlocal_bind: NonlocalBind::default(),
+            complete: rows.complete,
+        }
     }
 
-    /// A snapshot made of data, for tests and for callers that already hold the list.
+    /// A snapshot made of data, for tests and for callers that already hold the list. It
+    /// holds every interface there is; the kernel's local routes follow from the addresses
+    /// (add others, such as an AnyIP route, with [`Interfaces::with_local_route`]).
     pub fn from_interfaces(interfaces: impl IntoIterator<Item = Interface>) -> Interfaces {
         Interfaces {
             list: interfaces.into_iter().collect(),
             privilege: None,
+            local_routes: Vec::new(),
+            nonlocal_bind: NonlocalBind::default(),
+            complete: true,
         }
+    }
+
+    /// The same snapshot with one more local route: every address it covers binds, as for
+    /// `ip route add local 198.19.200.0/24 dev lo` (IPv4 only: the kernel does not bind IPv6
+    /// addresses through a local route).
+    ///
+    /// ```
+    /// use bindpolicy::{BindTarget, Interface, InterfaceAddr, Interfaces, LocalRoute};
+    ///
+    /// let snapshot = Interfaces::from_interfaces([
+    ///     Interface::new("lo", 1).with_addr(InterfaceAddr::new([127, 0, 0, 1].into(), 8)),
+    /// ])
+    /// .with_local_route(LocalRoute::new("198.19.200.0/24".parse()?, Some("lo")));
+    /// let resolved = "198.19.200.77:80".parse::<BindTarget>()?.resolve_with(&snapshot)?;
+    /// assert_eq!(resolved.addrs()[0].interface(), Some("lo"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn with_local_route(mut self, route: LocalRoute) -> Interfaces {
+        self.local_routes.push(route);
+        self
+    }
+
+    /// The local routes the kernel reported (or the snapshot was given) beyond those the
+    /// addresses imply.
+    pub fn local_routes(&self) -> &[LocalRoute] {
+        &self.local_routes
+    }
+
+    /// The same snapshot with the `ip_nonlocal_bind` sysctls set.
+    #[must_use]
+    pub fn with_nonlocal_bind(mut self, nonlocal_bind: NonlocalBind) -> Interfaces {
+        self.nonlocal_bind = nonlocal_bind;
+        self
+    }
+
+    /// `net.ipv4.ip_nonlocal_bind` and `net.ipv6.ip_nonlocal_bind`, where read (false where
+    /// not: they are read when an address is not local, and by [`Interfaces::current`]).
+    pub fn nonlocal_bind(&self) -> NonlocalBind {
+        self.nonlocal_bind
+    }
+
+    /// Whether the snapshot holds every interface of the machine, not only those a target
+    /// needed.
+    pub fn is_complete(&self) -> bool {
+        self.complete
     }
 
     /// The same snapshot with the privileged-port facts set, which resolve uses for its
@@ -228,19 +323,70 @@ impl Interfaces {
             .flat_map(|i| i.addrs.iter().map(move |a| (i, a)))
     }
 
-    /// Whether `ip` is local although no interface lists it: on Linux every address of
-    /// 127.0.0.0/8 (the kernel routes the whole block to `lo`); macOS and the BSDs need an
-    /// alias first (`ifconfig lo0 alias 127.0.0.2`), and Windows binds only 127.0.0.1.
+    /// Whether `ip` binds although no interface lists it, by the kernel's rules, and the
+    /// interface it belongs to where one does: a local route covers it (127.0.0.0/8 on `lo`, an
+    /// AnyIP route), or, on Linux, it is in the prefix of an address on a loopback interface
+    /// (127.0.0.2 through lo's 127.0.0.1/8) or it is the directed broadcast address of a
+    /// subnet on an interface that is up. macOS and the BSDs need an alias for 127.0.0.2
+    /// first (`ifconfig lo0 alias 127.0.0.2`). IPv4 only: the kernel binds an IPv6 address only
+    /// where an interface carries it.
     ///
     /// ```
-    /// use bindpolicy::Interfaces;
+    /// use bindpolicy::{Interface, InterfaceAddr, Interfaces};
     ///
-    /// let none = Interfaces::from_interfaces([]);
-    /// assert_eq!(none.is_local_unlisted([127, 0, 0, 2].into()), cfg!(target_os = "linux"));
-    /// assert!(!none.is_local_unlisted([192, 0, 2, 1].into()));
+    /// let snapshot = Interfaces::from_interfaces([
+    ///     Interface::new("lo", 1).with_addr(InterfaceAddr::new([127, 0, 0, 1].into(), 8)),
+    ///     Interface::new("eth0", 2).with_addr(InterfaceAddr::new([10, 0, 0, 5].into(), 24)),
+    /// ]);
+    /// let linux = cfg!(target_os = "linux");
+    /// assert_eq!(snapshot.is_local_unlisted([127, 0, 0, 2].into()), linux);
+    /// assert_eq!(snapshot.is_local_unlisted([10, 0, 0, 255].into()), linux);
+    /// assert!(!snapshot.is_local_unlisted([10, 0, 0, 0].into()));
+    /// assert!(!snapshot.is_local_unlisted([192, 0, 2, 1].into()));
     /// ```
     pub fn is_local_unlisted(&self, ip: IpAddr) -> bool {
-        sys::WHOLE_LOOPBACK_BLOCK_IS_LOCAL && matches!(ip, IpAddr::V4(v4) if v4.is_loopback())
+        self.unlisted_local(ip).is_some()
+    }
+
+    /// The interface of an address that [`Interfaces::is_local_unlisted`]: `Some(None)` for a
+    /// local route that names no interface this snapshot holds.
+    pub(crate) fn unlisted_local(&self, ip: IpAddr) -> Option<Option<&str>> {
+        let IpAddr::V4(v4) = ip else {
+            return None;
+        };
+        if let Some(route) = self.local_routes.iter().find(|r| r.net.contains(&ip)) {
+            return Some(route.interface.as_deref());
+        }
+        if !sys::LINUX_LOCAL_RULES {
+            return None;
+        }
+        self.addresses().find_map(|(iface, a)| {
+            let IpNet::V4(net) = a.network() else {
+                return None;
+            };
+            let in_prefix = iface.is_loopback() && net.contains(&v4);
+            // A /31 or /32 has no broadcast address (RFC 3021).
+            let broadcast = iface.up && net.prefix_len() < 31 && net.broadcast() == v4;
+            (in_prefix || broadcast).then_some(Some(iface.name()))
+        })
+    }
+
+    /// Whether IPv4 has no local table at all: no interface has an IPv4 address and no local
+    /// route exists (a network namespace whose `lo` was never brought up). The kernel then
+    /// accepts a bind of any IPv4 address, and nothing can reach it.
+    pub(crate) fn has_no_ipv4_table(&self) -> bool {
+        sys::LINUX_LOCAL_RULES
+            && self.complete
+            && self.local_routes.iter().all(|r| !r.net.addr().is_ipv4())
+            && self.addresses().all(|(_, a)| !a.ip.is_ipv4())
+    }
+
+    /// The loopback interface: flagged so by the OS, else the carrier of 127.0.0.1 or ::1.
+    pub(crate) fn loopback(&self) -> Option<&Interface> {
+        self.list
+            .iter()
+            .find(|i| i.loopback)
+            .or_else(|| self.list.iter().find(|i| i.is_loopback()))
     }
 
     /// The interface that carries the loopback address of `ip`'s family, for naming it.
@@ -269,6 +415,8 @@ pub struct Interface {
     name: String,
     index: Option<u32>,
     up: bool,
+    carrier: bool,
+    loopback: bool,
     addrs: Vec<InterfaceAddr>,
 }
 
@@ -283,6 +431,8 @@ impl Interface {
             name,
             index,
             up: true,
+            carrier: true,
+            loopback: false,
             addrs: Vec::new(),
         }
     }
@@ -301,6 +451,25 @@ impl Interface {
         self
     }
 
+    /// The same interface, with or without carrier (IFF_LOWER_UP: a cable, a peer).
+    #[must_use]
+    pub fn with_carrier(mut self, carrier: bool) -> Interface {
+        self.carrier = carrier;
+        self
+    }
+
+    /// The same interface, flagged a loopback interface (IFF_LOOPBACK) or not.
+    #[must_use]
+    pub fn with_loopback(mut self, loopback: bool) -> Interface {
+        self.loopback = loopback;
+        self
+    }
+
+    /// Whether the link has carrier (IFF_LOWER_UP); true where the OS does not say.
+    pub fn has_carrier(&self) -> bool {
+        self.carrier
+    }
+
     /// The name, e.g. `eth0`.
     pub fn name(&self) -> &str {
         &self.name
@@ -316,9 +485,10 @@ impl Interface {
         self.up
     }
 
-    /// Whether every address is a loopback address (and there is at least one).
+    /// Whether this is a loopback interface: flagged IFF_LOOPBACK by the OS, or (in a snapshot
+    /// made of data) every address is a loopback address and there is at least one.
     pub fn is_loopback(&self) -> bool {
-        !self.addrs.is_empty() && self.addrs.iter().all(|a| a.ip.is_loopback())
+        self.loopback || (!self.addrs.is_empty() && self.addrs.iter().all(|a| a.ip.is_loopback()))
     }
 
     /// The addresses, in the OS's order.
@@ -337,7 +507,26 @@ impl Interface {
 pub struct InterfaceAddr {
     ip: IpAddr,
     prefix_len: u8,
-    tentative: bool,
+    dad: Dad,
+    deprecated: bool,
+}
+
+/// Where an IPv6 address is in duplicate address detection (RFC 4862), as the kernel flags it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum Dad {
+    /// Done, or never needed (IPv4, `nodad`, loopback): the address binds.
+    #[default]
+    Done,
+    /// Still running (IFA_F_TENTATIVE): the kernel refuses to bind it until DAD ends, about
+    /// one second after the address was added (`dad_transmits` × `retrans_time_ms`, 1 × 1000
+    /// ms by default), longer on a link slow to come up.
+    Tentative,
+    /// Running, but usable meanwhile (IFA_F_OPTIMISTIC, RFC 4429): the address binds.
+    Optimistic,
+    /// Failed (IFA_F_DADFAILED): another host on the link has the address. It never becomes
+    /// usable; waiting does not help.
+    Failed,
 }
 
 impl InterfaceAddr {
@@ -348,15 +537,31 @@ impl InterfaceAddr {
         InterfaceAddr {
             ip,
             prefix_len: prefix_len.min(max),
-            tentative: false,
+            dad: Dad::Done,
+            deprecated: false,
         }
     }
 
-    /// The same address, marked tentative: IPv6 duplicate address detection has not finished,
-    /// and the kernel refuses to bind it for now.
+    /// The same address, marked tentative (or not): IPv6 duplicate address detection has not
+    /// finished, and the kernel refuses to bind it for now. Shorthand for
+    /// [`InterfaceAddr::with_dad`] with [`Dad::Tentative`] or [`Dad::Done`].
     #[must_use]
-    pub fn with_tentative(mut self, tentative: bool) -> InterfaceAddr {
-        self.tentative = tentative;
+    pub fn with_tentative(self, tentative: bool) -> InterfaceAddr {
+        self.with_dad(if tentative { Dad::Tentative } else { Dad::Done })
+    }
+
+    /// The same address in another DAD state.
+    #[must_use]
+    pub fn with_dad(mut self, dad: Dad) -> InterfaceAddr {
+        self.dad = dad;
+        self
+    }
+
+    /// The same address, deprecated (or not): its preferred lifetime is over, so new outgoing
+    /// connections avoid it; it still binds and accepts.
+    #[must_use]
+    pub fn with_deprecated(mut self, deprecated: bool) -> InterfaceAddr {
+        self.deprecated = deprecated;
         self
     }
 
@@ -370,9 +575,20 @@ impl InterfaceAddr {
         self.prefix_len
     }
 
-    /// Whether duplicate address detection is still running (Linux; false elsewhere).
+    /// Whether duplicate address detection is still running and the address does not bind
+    /// yet ([`Dad::Tentative`]; an optimistic address binds). Linux; false elsewhere.
     pub fn is_tentative(&self) -> bool {
-        self.tentative
+        self.dad == Dad::Tentative
+    }
+
+    /// The DAD state (Linux; [`Dad::Done`] elsewhere).
+    pub fn dad(&self) -> Dad {
+        self.dad
+    }
+
+    /// Whether the address is deprecated (Linux; false elsewhere).
+    pub fn is_deprecated(&self) -> bool {
+        self.deprecated
     }
 
     /// The network the address is on, host bits cleared: `192.168.71.0/24` for
@@ -399,20 +615,78 @@ pub struct PortPrivilege {
     pub can_bind_privileged: bool,
 }
 
-/// The interface a target names: its interface name, or the name in a link-local zone.
-fn named_interface(target: &BindTarget) -> Option<&str> {
+/// What resolving `target` needs to know about the machine.
+fn ask(target: &BindTarget) -> sys::Ask<'_> {
     match target {
+        BindTarget::Any { .. } | BindTarget::Port(_) => sys::Ask::Addresses,
+        BindTarget::Loopback { .. } => sys::Ask::Loopback,
         BindTarget::SpecificInterface {
             interface: LocalInterface::Name(name),
             ..
-        } => Some(name.as_str()),
+        } => sys::Ask::Interface(name.as_str()),
         BindTarget::SpecificInterface {
             interface: LocalInterface::Address(addr),
             ..
         } => match addr.zone() {
-            Some(Zone::Name(name)) => Some(name.as_str()),
-            _ => None,
+            Some(Zone::Name(name)) => sys::Ask::Interface(name.as_str()),
+            Some(Zone::Index(index)) => sys::Ask::InterfaceIndex(index.get()),
+            None => sys::Ask::Address(addr.ip()),
         },
-        _ => None,
+    }
+}
+
+/// A local (or broadcast) route: the kernel accepts every address it covers as its own.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct LocalRoute {
+    net: IpNet,
+    broadcast: bool,
+    interface: Option<String>,
+}
+
+impl LocalRoute {
+    /// A local route over `net` (host bits cleared), on `interface` where it names one.
+    pub fn new(net: IpNet, interface: Option<&str>) -> LocalRoute {
+        LocalRoute {
+            net: net.trunc(),
+            broadcast: false,
+            interface: interface.map(str::to_owned),
+        }
+    }
+
+    /// The addresses it covers.
+    pub fn net(&self) -> IpNet {
+        self.net
+    }
+
+    /// Whether it is a broadcast route (RTN_BROADCAST) rather than a local one (RTN_LOCAL).
+    pub fn is_broadcast(&self) -> bool {
+        self.broadcast
+    }
+
+    /// The interface it names.
+    pub fn interface(&self) -> Option<&str> {
+        self.interface.as_deref()
+    }
+}
+
+/// `net.ipv4.ip_nonlocal_bind` and `net.ipv6.ip_nonlocal_bind`: with one on, the kernel binds
+/// an address of that family that is not (yet) this machine's, as keepalived, HAProxy and
+/// Pacemaker set it up for a floating address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct NonlocalBind {
+    /// `net.ipv4.ip_nonlocal_bind`.
+    pub ipv4: bool,
+    /// `net.ipv6.ip_nonlocal_bind`.
+    pub ipv6: bool,
+}
+
+impl NonlocalBind {
+    /// The sysctl that allows `ip`'s family, if it is on.
+    pub(crate) fn allowing(self, ip: IpAddr) -> Option<&'static str> {
+        match ip {
+            IpAddr::V4(_) if self.ipv4 => Some("net.ipv4.ip_nonlocal_bind"),
+            IpAddr::V6(_) if self.ipv6 => Some("net.ipv6.ip_nonlocal_bind"),
+            _ => None,
+        }
     }
 }
