@@ -138,20 +138,25 @@ pub(crate) struct MachineRows {
 impl MachineRows {
     /// Adds `other`'s rows that are not here yet.
     pub(crate) fn merge(&mut self, other: MachineRows) {
-        for link in other.links {
-            if self.links.iter().all(|l| l.index != link.index) {
-                self.links.push(link);
-            }
+        if self.links.is_empty() && self.addrs.is_empty() && self.local_routes.is_empty() {
+            *self = other;
+            return;
         }
-        for addr in other.addrs {
-            if self
+        let links: std::collections::HashSet<u32> = self.links.iter().map(|l| l.index).collect();
+        self.links.extend(
+            other
+                .links
+                .into_iter()
+                .filter(|l| !links.contains(&l.index)),
+        );
+        let addrs: std::collections::HashSet<(u32, IpAddr)> =
+            self.addrs.iter().map(|a| (a.index, a.ip)).collect();
+        self.addrs.extend(
+            other
                 .addrs
-                .iter()
-                .all(|a| a.index != addr.index || a.ip != addr.ip)
-            {
-                self.addrs.push(addr);
-            }
-        }
+                .into_iter()
+                .filter(|a| !addrs.contains(&(a.index, a.ip))),
+        );
         for route in other.local_routes {
             if !self.local_routes.contains(&route) {
                 self.local_routes.push(route);
