@@ -57,7 +57,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         for warning in bound.warnings() {
             eprintln!("warning [{}]: {warning}", warning.kind());
         }
-        listeners.extend(bound.into_tokio()?);
+        listeners.extend(bound.into_tokio()?.into_sockets());
     }
 
     // A std channel: its sender never blocks, and one blocking thread counts for `--count`.
