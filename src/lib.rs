@@ -62,6 +62,7 @@
 //! | [`Listeners::accept`], [`Listeners::incoming`], [`UdpSockets::recv_from`], `into_tokio` | serve every socket through one loop | serve |
 //! | [`BindTarget::connect`], [`BindTarget::connect_udp`], [`BindTarget::connector`] | a pinned client source | client |
 //! | [`BindTarget::from_env`], [`BindTarget::from_port_env`] | read the operator's variable | config |
+//! | [`BindTarget::meaning`], [`BindTarget::kind_name`] | say what it means; no I/O | explain |
 //!
 //! # Architecture
 //!
@@ -89,8 +90,10 @@
 //! 7. **Policy and configuration**: `policy` ([`BindPolicy`], its [`PolicyViolation`]) and
 //!    `config` ([`ListenConfig`], its [`ConfigError`] wrapping the lower errors).
 //!
-//! Adapters sit on top: `serde` (feature `serde`), `axum` (feature `axum`: the tokio listeners
-//! as an `axum::serve::Listener`) and `clap` (feature `clap`: `ListenArgs`, beside config).
+//! Adapters sit on top: `explain`, the same facts in plain words ([`BindTarget::meaning`], the
+//! `Display` of [`Exposure`] and [`Reachable`], [`Resolved::explain`] and its [`Explanation`]),
+//! `serde` (feature `serde`), `axum` (feature `axum`: the tokio listeners as an
+//! `axum::serve::Listener`) and `clap` (feature `clap`: `ListenArgs`, beside config).
 //!
 //! # Serving every socket
 //!
@@ -115,7 +118,8 @@
 //! # Features
 //!
 //! - `serde`: targets, port ranges, policies and listen sections (de)serialize, targets as
-//!   their canonical strings.
+//!   their canonical strings; the report types ([`Resolved`], [`Exposure`], [`Warning`],
+//!   [`Interfaces`], [`Error`], ...) serialize, as the `bindpolicy` tool's `--json` shows them.
 //! - `tokio`: [`Connector::connect_tokio`], `Listeners::into_tokio` and `UdpSockets::into_tokio`
 //!   (`TokioListeners` and `TokioUdpSockets`, with `accept` and `recv_from` over every socket).
 //! - `axum`: `TokioListeners` is an `axum::serve::Listener` (axum 0.8); `Peer` is the
@@ -155,6 +159,7 @@ mod clap;
 mod client;
 mod config;
 mod error;
+mod explain;
 mod interfaces;
 mod listen;
 mod policy;
@@ -170,6 +175,7 @@ mod text;
 pub use crate::client::Connector;
 pub use crate::config::{ConfigError, ListenConfig, Overlap};
 pub use crate::error::{Cause, Error, ErrorKind, Phase, PortHolder, Result};
+pub use crate::explain::Explanation;
 pub use crate::interfaces::{
     Interface, InterfaceAddr, Interfaces, PortPrivilege, Scope, ScopeError,
 };
