@@ -73,7 +73,9 @@ fn respond(accepted: Accepted) -> std::io::Result<()> {
         body.len()
     )?;
     (&stream).flush()?;
-    stream.shutdown(std::net::Shutdown::Write).or_else(ignore_disconnect)
+    stream
+        .shutdown(std::net::Shutdown::Write)
+        .or_else(ignore_disconnect)
 }
 
 fn ignore_disconnect(err: std::io::Error) -> std::io::Result<()> {

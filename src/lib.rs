@@ -172,6 +172,10 @@ mod sys;
 mod target;
 mod text;
 
+#[cfg(feature = "axum")]
+pub use crate::axum::Peer;
+#[cfg(feature = "clap")]
+pub use crate::clap::{ListenArgs, ListenTargetError, parse_listen_target};
 pub use crate::client::Connector;
 pub use crate::config::{ConfigError, ListenConfig, Overlap};
 pub use crate::error::{Cause, Error, ErrorKind, Phase, PortHolder, Result};
@@ -179,18 +183,14 @@ pub use crate::explain::Explanation;
 pub use crate::interfaces::{
     Interface, InterfaceAddr, Interfaces, PortPrivilege, Scope, ScopeError,
 };
-#[cfg(feature = "axum")]
-pub use crate::axum::Peer;
-#[cfg(feature = "clap")]
-pub use crate::clap::{ListenArgs, ListenTargetError, parse_listen_target};
 pub use crate::listen::{
     Bound, FreeBind, ListenOptions, Listeners, PortInUse, PortStatus, UdpSockets,
 };
 pub use crate::policy::{BindPolicy, PolicyRule, PolicyViolation};
+pub use crate::resolve::{Exposure, Network, Reach, Reachable, Resolved, ResolvedAddr, Warning};
 pub use crate::serve::{Accepted, Incoming, Received};
 #[cfg(feature = "tokio")]
 pub use crate::serve::{TokioListeners, TokioUdpSockets};
-pub use crate::resolve::{Exposure, Network, Reach, Reachable, Resolved, ResolvedAddr, Warning};
 pub use crate::target::{
     BindTarget, Family, InterfaceName, LocalAddress, LocalInterface, ParseError, ParseErrorKind,
     PortRange, Zone,

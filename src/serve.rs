@@ -307,12 +307,14 @@ mod tokio_twins {
 
     /// Whether the caller is inside a tokio runtime; tokio's `from_std` panics outside one.
     fn require_runtime(what: &str) -> io::Result<()> {
-        tokio::runtime::Handle::try_current().map(drop).map_err(|err| {
-            io::Error::other(format!(
-                "{what}() needs a tokio runtime: call it inside #[tokio::main], a task, or \
+        tokio::runtime::Handle::try_current()
+            .map(drop)
+            .map_err(|err| {
+                io::Error::other(format!(
+                    "{what}() needs a tokio runtime: call it inside #[tokio::main], a task, or \
                  Runtime::block_on ({err})"
-            ))
-        })
+                ))
+            })
     }
 
     /// Polls `futures` in order and returns the first one that is ready, with its index.

@@ -226,9 +226,7 @@ fn graceful_on_sigint(example: Example) {
     command.args(example.args("localhost:0", 1));
     let mut server = Server::start(command);
     let port = server.port();
-    let slow = thread::spawn(move || {
-        curl(None, &[], &format!("http://[::1]:{port}/slow?ms=1500"))
-    });
+    let slow = thread::spawn(move || curl(None, &[], &format!("http://[::1]:{port}/slow?ms=1500")));
     server.wait_for("slow request from");
     server.interrupt();
     server.wait_for("shutting down");
@@ -239,7 +237,11 @@ fn graceful_on_sigint(example: Example) {
     assert!(server.wait_exit(), "exit status; saw {:#?}", server.seen);
     for host in ["127.0.0.1", "[::1]"] {
         let refused = curl(None, &[], &format!("http://{host}:{port}/"));
-        assert_eq!(refused.status.code(), Some(7), "{host} still answers: {refused:#?}");
+        assert_eq!(
+            refused.status.code(),
+            Some(7),
+            "{host} still answers: {refused:#?}"
+        );
     }
 }
 
@@ -268,9 +270,21 @@ fn in_namespace(example: Example) {
     let mut server = Server::start(command);
     let port = server.port();
     let cases = [
-        (&lan.laptop, format!("{SERVER_V4}"), format!("hello {LAPTOP_V4}:")),
-        (&lan.laptop, format!("[{SERVER_V6}]"), format!("hello [{LAPTOP_V6}]:")),
-        (&lan.server, "127.0.0.1".to_owned(), "hello 127.0.0.1:".to_owned()),
+        (
+            &lan.laptop,
+            format!("{SERVER_V4}"),
+            format!("hello {LAPTOP_V4}:"),
+        ),
+        (
+            &lan.laptop,
+            format!("[{SERVER_V6}]"),
+            format!("hello [{LAPTOP_V6}]:"),
+        ),
+        (
+            &lan.server,
+            "127.0.0.1".to_owned(),
+            "hello 127.0.0.1:".to_owned(),
+        ),
         (&lan.server, "[::1]".to_owned(), "hello [::1]:".to_owned()),
     ];
     for (ns, host, peer) in cases {

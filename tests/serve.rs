@@ -135,7 +135,9 @@ fn a_flood_on_one_socket_does_not_starve_the_other() {
         }
         assert!(accepts <= FLOOD, "the quiet socket was never served");
     }
-    eprintln!("fairness (std): the quiet socket's connection came with accept {accepts} of a flood of {FLOOD}");
+    eprintln!(
+        "fairness (std): the quiet socket's connection came with accept {accepts} of a flood of {FLOOD}"
+    );
     assert!(
         accepts <= listeners.len(),
         "took {accepts} accepts, more than the {} sockets",
@@ -202,7 +204,11 @@ fn udp_port_status_sees_a_bound_udp_socket() {
     let addr = taken.local_addr().unwrap();
     let resolved = BindTarget::try_from(addr).unwrap().resolve().unwrap();
     assert!(resolved.udp_port_status().is_in_use());
-    assert_eq!(resolved.port_status(), PortStatus::Free, "TCP is another table");
+    assert_eq!(
+        resolved.port_status(),
+        PortStatus::Free,
+        "TCP is another table"
+    );
 }
 
 #[cfg(feature = "tokio")]
@@ -283,8 +289,16 @@ mod tokio_twins {
             .unwrap()
             .into_tokio()
             .unwrap();
-        let flooded = *listeners.local_addrs().iter().find(|a| a.is_ipv4()).unwrap();
-        let quiet = *listeners.local_addrs().iter().find(|a| a.is_ipv6()).unwrap();
+        let flooded = *listeners
+            .local_addrs()
+            .iter()
+            .find(|a| a.is_ipv4())
+            .unwrap();
+        let quiet = *listeners
+            .local_addrs()
+            .iter()
+            .find(|a| a.is_ipv6())
+            .unwrap();
         let mut flood = Vec::new();
         for _ in 0..FLOOD {
             flood.push(tokio::net::TcpStream::connect(flooded).await.unwrap());
@@ -304,13 +318,19 @@ mod tokio_twins {
             }
             assert!(accepts <= FLOOD, "the quiet socket was never served");
         }
-        eprintln!("fairness (tokio): the quiet socket's connection came with accept {accepts} of a flood of {FLOOD}");
+        eprintln!(
+            "fairness (tokio): the quiet socket's connection came with accept {accepts} of a flood of {FLOOD}"
+        );
         assert!(accepts <= listeners.len(), "took {accepts} accepts");
     }
 
     #[tokio::test]
     async fn tokio_udp_recv_from_waits_on_every_socket() {
-        let sockets = target("localhost:0").bind_udp().unwrap().into_tokio().unwrap();
+        let sockets = target("localhost:0")
+            .bind_udp()
+            .unwrap()
+            .into_tokio()
+            .unwrap();
         let mut buf = [0u8; 64];
         for addr in sockets.local_addrs() {
             let sender = tokio::net::UdpSocket::bind(SocketAddr::new(addr.ip(), 0))

@@ -38,7 +38,10 @@ fn wait_refused(addrs: &[SocketAddr]) {
             match TcpStream::connect_timeout(addr, Duration::from_secs(5)) {
                 Err(err) if err.kind() == std::io::ErrorKind::ConnectionRefused => break,
                 _ => {
-                    assert!(Instant::now() < deadline, "{addr} still accepts after shutdown");
+                    assert!(
+                        Instant::now() < deadline,
+                        "{addr} still accepts after shutdown"
+                    );
                     std::thread::sleep(Duration::from_millis(10));
                 }
             }
@@ -57,7 +60,11 @@ async fn get_raw(addr: SocketAddr, path: &str) -> String {
 }
 
 async fn axum_graceful() {
-    let listeners = target("localhost:0").listen().unwrap().into_tokio().unwrap();
+    let listeners = target("localhost:0")
+        .listen()
+        .unwrap()
+        .into_tokio()
+        .unwrap();
     let addrs = listeners.local_addrs().to_vec();
     assert_eq!(addrs.len(), 2, "{addrs:?}");
     let entered = Arc::new(Notify::new());
@@ -103,7 +110,11 @@ async fn axum_graceful() {
 }
 
 async fn hyper_graceful() {
-    let listeners = target("localhost:0").listen().unwrap().into_tokio().unwrap();
+    let listeners = target("localhost:0")
+        .listen()
+        .unwrap()
+        .into_tokio()
+        .unwrap();
     let addrs = listeners.local_addrs().to_vec();
     let (stop, stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(hyper_server::serve(listeners, async {
@@ -151,7 +162,9 @@ fn graceful_shutdown_completes_in_flight_closes_every_socket_and_leaves_no_fd() 
         .unwrap();
     // The runtime's own descriptors (epoll, eventfd, signal pipe) exist before the baseline.
     runtime.block_on(async { tokio::task::yield_now().await });
-    runtime.block_on(tokio::task::spawn_blocking(|| ())).unwrap();
+    runtime
+        .block_on(tokio::task::spawn_blocking(|| ()))
+        .unwrap();
     let before = fds::count();
     let listing = fds::describe();
 

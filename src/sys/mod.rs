@@ -39,10 +39,10 @@ mod options;
 mod poll;
 
 pub(crate) use errno::{is_family_unsupported, is_invalid_argument, is_no_device};
-pub(crate) use poll::{ACCEPT_INHERITS_NONBLOCKING, HAS_POLL, wait_readable};
 pub(crate) use options::{
     REUSE_ADDRESS_MEANS_TIME_WAIT, bind_device, set_freebind, set_reuse_port,
 };
+pub(crate) use poll::{ACCEPT_INHERITS_NONBLOCKING, HAS_POLL, wait_readable};
 
 #[cfg(target_os = "linux")]
 mod linux;
