@@ -161,9 +161,8 @@ fn graceful_shutdown_completes_in_flight_closes_every_socket_and_leaves_no_fd() 
         .build()
         .unwrap();
     // The runtime's own descriptors (epoll, eventfd, signal pipe) exist before the baseline.
-    runtime.block_on(async { tokio::task::yield_now().await });
     runtime
-        .block_on(tokio::task::spawn_blocking(|| ()))
+        .block_on(async { tokio::task::spawn_blocking(|| ()).await })
         .unwrap();
     let before = fds::count();
     let listing = fds::describe();
