@@ -67,9 +67,10 @@ Keywords are case-insensitive; a bare port (8080) and port: (a client's source p
 #[derive(Debug, Clone, PartialEq, Eq, Default, ::clap::Args)]
 #[non_exhaustive]
 pub struct ListenArgs {
-    /// Where to listen, e.g. localhost:8080, *:8080, [::1]:8080, eth0:8080 (repeatable)
+    /// The `--listen` targets, in the order given.
     #[arg(
         long = "listen",
+        help = "Where to listen, e.g. localhost:8080, *:8080, [::1]:8080, eth0:8080 (repeatable)",
         value_name = "TARGET",
         value_parser = parse_listen_target,
         action = ::clap::ArgAction::Append,
@@ -77,21 +78,32 @@ pub struct ListenArgs {
     )]
     pub listen: Vec<BindTarget>,
 
-    /// The accept queue's length [default: 1024]
-    #[arg(long, value_name = "N")]
-    pub backlog: Option<u32>,
-
-    /// One [::] socket for IPv4 and IPv6 (IPV6_V6ONLY off) instead of one per family
-    #[arg(long)]
-    pub dual_stack: bool,
-
-    /// SO_REUSEPORT: let other sockets of this user share the port (Unix)
-    #[arg(long)]
-    pub reuse_port: bool,
-
-    /// Bind an address not assigned yet (Linux): always, on-addr-not-available or never
+    /// `--backlog`: [`ListenOptions::backlog`].
     #[arg(
         long,
+        value_name = "N",
+        help = "The accept queue's length [default: 1024]"
+    )]
+    pub backlog: Option<u32>,
+
+    /// `--dual-stack`: [`ListenOptions::dual_stack`].
+    #[arg(
+        long,
+        help = "One [::] socket for IPv4 and IPv6 (IPV6_V6ONLY off) instead of one per family"
+    )]
+    pub dual_stack: bool,
+
+    /// `--reuse-port`: [`ListenOptions::reuse_port`].
+    #[arg(
+        long,
+        help = "SO_REUSEPORT: let other sockets of this user share the port (Unix)"
+    )]
+    pub reuse_port: bool,
+
+    /// `--freebind[=WHEN]`: [`ListenOptions::freebind`]; the flag alone is `always`.
+    #[arg(
+        long,
+        help = "Bind an address not assigned yet (Linux): always, on-addr-not-available or never",
         value_name = "WHEN",
         num_args = 0..=1,
         require_equals = true,
@@ -100,8 +112,11 @@ pub struct ListenArgs {
     )]
     pub freebind: Option<FreeBind>,
 
-    /// SO_BINDTODEVICE for an interface target (Linux): only that interface's packets
-    #[arg(long)]
+    /// `--bind-device`: [`ListenOptions::bind_device`].
+    #[arg(
+        long,
+        help = "SO_BINDTODEVICE for an interface target (Linux): only that interface's packets"
+    )]
     pub bind_device: bool,
 }
 

@@ -94,8 +94,9 @@ impl From<ConfigError> for io::Error {
 ///
 /// With the `serde` feature it deserializes from a config file; unknown keys are errors.
 /// `listen` is a list of targets or one target as a string (`listen = "localhost:8080"`), in
-/// any format and through environment overrides (figment's `Env`, config-rs' `Environment`)
-/// alike:
+/// any self-describing format (TOML, JSON, YAML) and through an environment override, which
+/// usually arrives as a string (figment's `Env` is tested: one target, or a list in its array
+/// syntax):
 ///
 /// ```toml
 /// listen = ["127.0.0.1:8080", "[::1]:8080"]

@@ -50,6 +50,10 @@ fn a_bad_target_in_either_form_gives_the_parsers_message() {
 }
 
 #[test]
+#[allow(
+    clippy::result_large_err,
+    reason = "figment::Jail's closure returns figment::Error"
+)]
 fn figment_reads_either_form_from_files_and_the_environment_overrides_it() {
     figment::Jail::expect_with(|jail| {
         jail.create_file(
