@@ -181,7 +181,8 @@ pub use crate::config::{ConfigError, ListenConfig, Overlap};
 pub use crate::error::{Cause, Error, ErrorKind, Phase, PortHolder, Result};
 pub use crate::explain::Explanation;
 pub use crate::interfaces::{
-    Interface, InterfaceAddr, Interfaces, PortPrivilege, Scope, ScopeError,
+    Dad, Interface, InterfaceAddr, Interfaces, LocalRoute, NonlocalBind, PortPrivilege, Scope,
+    ScopeError,
 };
 pub use crate::listen::{
     Bound, FreeBind, ListenOptions, Listeners, PortInUse, PortStatus, UdpSockets,

@@ -351,7 +351,8 @@ fn explain_interfaces_by_name() {
          10.20.0.0/16). Machines that can route to these addresses can connect, e.g. \
          http://10.20.30.40:5000. The list is read once, when the sockets bind: an address \
          added to wlan0 later is not listened on.\n\nBeware: interface wlan0 is down: nothing \
-         arrives until it is up (ip link set wlan0 up)."
+         comes in through it until it is up (ip link set wlan0 up); its IPv4 addresses stay \
+         this machine's, so packets for them that reach another interface still arrive."
     );
 }
 

@@ -319,7 +319,12 @@ fn load_policy(path: &Path) -> Result<BindPolicy, Failure> {
 fn check(spec: &str, policy: Option<&Path>, json: bool) -> Result<(), Failure> {
     let policy = policy.map(load_policy).transpose()?;
     let target: BindTarget = spec.parse()?;
-    let resolved = target.resolve()?;
+    // With a policy, the whole machine: its fix may name any address. The verdict is the one
+    // resolve() gives (current_for reads a superset of its facts).
+    let resolved = match &policy {
+        Some(_) => target.resolve_with(&Interfaces::current_for(std::slice::from_ref(&target))?)?,
+        None => target.resolve()?,
+    };
     if let Some(policy) = &policy {
         policy.check(&resolved)?;
     }
