@@ -122,6 +122,23 @@ pub struct ListenArgs {
 
 impl ListenArgs {
     /// The options the flags give ([`ListenOptions::default`] for those not given).
+    ///
+    /// ```
+    /// use bindpolicy::{FreeBind, ListenArgs};
+    /// use clap::Parser;
+    ///
+    /// #[derive(Parser)]
+    /// struct Args {
+    ///     #[command(flatten)]
+    ///     listen: ListenArgs,
+    /// }
+    ///
+    /// let args = Args::try_parse_from(["app", "--reuse-port", "--freebind=on-addr-not-available"])?;
+    /// let options = args.listen.options();
+    /// assert!(options.is_reuse_port());
+    /// assert_eq!(options.get_freebind(), FreeBind::OnAddrNotAvailable);
+    /// # Ok::<(), clap::Error>(())
+    /// ```
     pub fn options(&self) -> ListenOptions {
         let mut options = ListenOptions::new()
             .dual_stack(self.dual_stack)

@@ -426,6 +426,15 @@ pub enum PortStatus {
 
 impl PortStatus {
     /// Whether the port is taken on at least one address.
+    ///
+    /// ```
+    /// use bindpolicy::BindTarget;
+    ///
+    /// let taken = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let target = BindTarget::try_from(taken.local_addr()?)?;
+    /// assert!(target.resolve()?.port_status().is_in_use());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn is_in_use(&self) -> bool {
         matches!(self, PortStatus::InUse(_))
     }

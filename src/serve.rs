@@ -264,6 +264,21 @@ impl UdpSockets {
     /// # Errors
     ///
     /// The `io::Error` of poll(2) or of the receive.
+    ///
+    /// ```
+    /// use bindpolicy::BindTarget;
+    /// use std::net::UdpSocket;
+    ///
+    /// let sockets = "localhost:0".parse::<BindTarget>()?.bind_udp()?;
+    /// for addr in sockets.local_addrs() {
+    ///     let client = UdpSocket::bind((addr.ip(), 0))?;
+    ///     client.send_to(b"hi", addr)?;
+    ///     let mut buf = [0u8; 16];
+    ///     let received = sockets.recv_from(&mut buf)?;
+    ///     assert_eq!((received.local, received.peer), (*addr, client.local_addr()?));
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn recv_from(&self, buf: &mut [u8]) -> io::Result<Received> {
         let (index, (len, peer)) = match self.sockets.as_slice() {
             [only] if !self.nonblocking => (0, only.recv_from(buf)?),
@@ -384,6 +399,23 @@ mod tokio_twins {
         /// # Errors
         ///
         /// As [`Listeners::into_tokio`]: outside a runtime an error, never a panic.
+        ///
+        /// ```
+        /// use bindpolicy::BindTarget;
+        ///
+        /// let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        /// runtime.block_on(async {
+        ///     let sockets = "127.0.0.1:0".parse::<BindTarget>()?.bind_udp()?.into_tokio()?;
+        ///     let client = tokio::net::UdpSocket::bind("127.0.0.1:0").await?;
+        ///     client.send_to(b"ping", sockets.local_addrs()[0]).await?;
+        ///     let mut buf = [0u8; 16];
+        ///     let received = sockets.recv_from(&mut buf).await?;
+        ///     assert_eq!(&buf[..received.len], b"ping");
+        ///     sockets.sockets()[received.index].send_to(b"pong", received.peer).await?;
+        ///     Ok::<(), Box<dyn std::error::Error>>(())
+        /// })?;
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
         pub fn into_tokio(self) -> io::Result<TokioUdpSockets> {
             require_runtime("UdpSockets::into_tokio")?;
             self.try_map(|socket| {
@@ -398,14 +430,34 @@ mod tokio_twins {
         /// Waits for a connection on every listener at once (feature `tokio`), fairly: the
         /// listeners are polled in turn starting after the one served last, so a connection
         /// waiting on any listener is taken within [`Bound::len`] accepts, whatever floods
-        /// another. Several tasks may call it at once; it is cancel safe (a connection is
-        /// either returned or left in its queue).
+        /// another, once the runtime knows that listener is ready. (tokio learns readiness
+        /// when its I/O driver runs: on a current-thread runtime, when the task waits or its
+        /// cooperative budget runs out; worker threads run it on their own.) Several tasks may
+        /// call it at once; it is cancel safe (a connection is either returned or left in its
+        /// queue).
         ///
         /// # Errors
         ///
         /// The accept's `io::Error`; that listener's turn is over, so the next call tries the
         /// others first. A server loop pauses after errors other than `ECONNABORTED` and
         /// friends (the `axum` feature's `Listener` impl does).
+        ///
+        /// ```
+        /// use bindpolicy::BindTarget;
+        ///
+        /// let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        /// runtime.block_on(async {
+        ///     let listeners = "localhost:0".parse::<BindTarget>()?.listen()?.into_tokio()?;
+        ///     // One client on the last socket (::1 where the machine has it).
+        ///     let addr = *listeners.local_addrs().last().unwrap();
+        ///     let client = tokio::net::TcpStream::connect(addr).await?;
+        ///     let accepted = listeners.accept().await?;
+        ///     assert_eq!(accepted.index, listeners.len() - 1);
+        ///     assert_eq!(accepted.peer, client.local_addr()?);
+        ///     Ok::<(), Box<dyn std::error::Error>>(())
+        /// })?;
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
         pub async fn accept(&self) -> io::Result<Accepted<tokio::net::TcpStream>> {
             let futures: Vec<_> = self
                 .turn_order()
@@ -435,7 +487,7 @@ mod tokio_twins {
         ///
         /// # Errors
         ///
-        /// The receive's `io::Error`.
+        /// The receive's `io::Error`. See [`UdpSockets::into_tokio`] for an example.
         pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<Received> {
             loop {
                 let futures: Vec<_> = self

@@ -15,6 +15,9 @@ use socket2::SockRef;
 /// Connections queued on the flooded socket before the other socket gets one.
 const FLOOD: usize = 200;
 
+/// Bound for the fairness loops, so that a starving accept fails instead of hanging.
+const WATCHDOG: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// `localhost:0`: 127.0.0.1 and ::1 on one port.
 fn localhost() -> Listeners {
     let listeners = target("localhost:0").listen().unwrap();
@@ -109,41 +112,53 @@ fn incoming_iterates_over_every_socket() {
 
 /// The fairness figure: with `FLOOD` connections queued on one socket and then one on the
 /// other, how many accepts it takes to reach the other one's. Bounded by the number of
-/// sockets (2), whatever the flood.
+/// sockets (2), whatever the flood. The accepts run on a thread watched by a deadline, so a
+/// starving accept fails the test instead of hanging it.
 #[test]
 fn a_flood_on_one_socket_does_not_starve_the_other() {
     let listeners = target("localhost:0")
         .listen_with(&ListenOptions::new().backlog(1024))
         .unwrap();
     assert_eq!(listeners.len(), 2);
+    let sockets = listeners.len();
     let flooded = addr_of(&listeners, false);
     let quiet = addr_of(&listeners, true);
-    // Keep the flooded socket busy: first it is served a few times, then the flood is queued.
     let flood: Vec<TcpStream> = (0..FLOOD)
         .map(|_| TcpStream::connect(flooded).unwrap())
         .collect();
+    // The flooded socket is served a few times first, then the quiet one gets a client.
     for _ in 0..3 {
         assert_eq!(listeners.accept().unwrap().listener_addr, flooded);
     }
-    let _quiet_client = TcpStream::connect(quiet).unwrap();
-    let mut accepts = 0;
-    loop {
-        accepts += 1;
-        let accepted = listeners.accept().unwrap();
-        if accepted.listener_addr == quiet {
-            break;
-        }
-        assert!(accepts <= FLOOD, "the quiet socket was never served");
-    }
+    let quiet_client = TcpStream::connect(quiet).unwrap();
+    let (done, result) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut accepts = 0;
+        let found = loop {
+            accepts += 1;
+            match listeners.accept() {
+                Ok(accepted) if accepted.listener_addr == quiet => break true,
+                Ok(_) if accepts < FLOOD => {}
+                _ => break false,
+            }
+        };
+        let _ = done.send((found, accepts));
+    });
+    let (found, accepts) = result
+        .recv_timeout(WATCHDOG)
+        .expect("the accepts neither reached the quiet socket nor ran out of the flood");
+    assert!(
+        found,
+        "the quiet socket was never served in {accepts} accepts"
+    );
     eprintln!(
         "fairness (std): the quiet socket's connection came with accept {accepts} of a flood of {FLOOD}"
     );
     assert!(
-        accepts <= listeners.len(),
-        "took {accepts} accepts, more than the {} sockets",
-        listeners.len()
+        accepts <= sockets,
+        "took {accepts} accepts, more than the {sockets} sockets"
     );
-    drop(flood);
+    drop((flood, quiet_client));
 }
 
 #[test]
@@ -311,13 +326,17 @@ mod tokio_twins {
         // reactor one turn to see it.
         tokio::task::yield_now().await;
         let mut accepts = 0;
-        loop {
-            accepts += 1;
-            if listeners.accept().await.unwrap().listener_addr == quiet {
-                break;
+        let served = tokio::time::timeout(WATCHDOG, async {
+            loop {
+                accepts += 1;
+                if listeners.accept().await.unwrap().listener_addr == quiet {
+                    break;
+                }
+                assert!(accepts <= FLOOD, "the quiet socket was never served");
             }
-            assert!(accepts <= FLOOD, "the quiet socket was never served");
-        }
+        })
+        .await;
+        assert!(served.is_ok(), "no accept in {WATCHDOG:?}");
         eprintln!(
             "fairness (tokio): the quiet socket's connection came with accept {accepts} of a flood of {FLOOD}"
         );
