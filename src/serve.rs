@@ -243,6 +243,7 @@ impl Listeners {
 /// The iterator of [`Listeners::incoming`]: each item is one [`Listeners::accept`]; it never
 /// ends.
 #[derive(Debug)]
+#[must_use = "iterators are lazy and do nothing unless consumed"]
 pub struct Incoming<'a> {
     listeners: &'a Listeners,
 }
