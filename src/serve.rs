@@ -208,10 +208,11 @@ impl Listeners {
                 self.take_turn(&refs, TcpListener::accept)?
             }
         };
-        // The mode accept(2) gave the stream: the listener's where it is inherited, else blocking.
-        let listener_nonblocking = self.nonblocking || (!sys::HAS_POLL && self.sockets.len() > 1);
-        let stream_nonblocking = sys::ACCEPT_INHERITS_NONBLOCKING && listener_nonblocking;
-        if stream_nonblocking != self.nonblocking {
+        // The stream gets the set's mode. A nonblocking set's stream is nonblocking already
+        // only where accept(2) is known to copy the flag; a blocking set's stream may have
+        // copied the flag from the fallback's nonblocking listeners.
+        let fallback_made_nonblocking = !self.nonblocking && !sys::HAS_POLL && self.len() > 1;
+        if (self.nonblocking && !sys::ACCEPT_INHERITS_NONBLOCKING) || fallback_made_nonblocking {
             stream.set_nonblocking(self.nonblocking)?;
         }
         Ok(Accepted {

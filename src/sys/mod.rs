@@ -20,7 +20,7 @@
 //! | [`LINUX_LOCAL_RULES`] | whether the loopback-prefix and directed-broadcast rules hold |
 //! | `wait_readable(sockets)` | blocks until one of `sockets` is readable and says which; `None`: no safe poll here (poll.rs: poll(2) on Unix, `None` on Windows) |
 //! | `HAS_POLL` | whether `wait_readable` waits; without it the merged accept tries each socket nonblocking, pausing between rounds |
-//! | `ACCEPT_INHERITS_NONBLOCKING` | whether accept(2) copies O_NONBLOCK to the new socket (not on Linux) |
+//! | `ACCEPT_INHERITS_NONBLOCKING` | whether accept(2) is known to copy O_NONBLOCK to the new socket (BSDs, macOS, Windows; not Linux or Android) |
 //!
 //! plus, shared by every backend, the socket options of `options.rs` (an `io::Error` of kind
 //! `Unsupported` where the OS lacks one) and the errno tests of `errno.rs` (libc's constants,

@@ -43,7 +43,16 @@ pub(crate) fn wait_readable(_sockets: &[SockRef<'_>]) -> Option<io::Result<Vec<b
     None
 }
 
-/// Whether an accepted socket inherits O_NONBLOCK from its listener: not on Linux, where
-/// accept(2) gives a blocking socket whatever the listener's mode; yes on the BSDs, macOS
-/// and Windows.
-pub(crate) const ACCEPT_INHERITS_NONBLOCKING: bool = !cfg!(target_os = "linux");
+/// Whether an accepted socket is known to inherit O_NONBLOCK from its listener: yes on macOS,
+/// iOS, the BSDs and Windows; not on Linux and Android, where accept(2) gives a blocking socket
+/// whatever the listener's mode. Elsewhere `false` too, so that the caller sets the mode it
+/// wants (one harmless call where the OS already did).
+pub(crate) const ACCEPT_INHERITS_NONBLOCKING: bool = cfg!(any(
+    target_os = "macos",
+    target_os = "ios",
+    target_os = "freebsd",
+    target_os = "netbsd",
+    target_os = "openbsd",
+    target_os = "dragonfly",
+    windows
+));
