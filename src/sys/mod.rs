@@ -18,6 +18,9 @@
 //! | `tuple_is_live(port, remote)` | whether a socket from local `port` to `remote` is open; `None`: unknown |
 //! | `set_bind_address_no_port(socket)` | IP_BIND_ADDRESS_NO_PORT where it exists; a no-op elsewhere |
 //! | [`LINUX_LOCAL_RULES`] | whether the loopback-prefix and directed-broadcast rules hold |
+//! | `wait_readable(sockets)` | blocks until one of `sockets` is readable and says which; `None`: no safe poll here (poll.rs: poll(2) on Unix, `None` on Windows) |
+//! | `HAS_POLL` | whether `wait_readable` waits; without it the merged accept tries each socket nonblocking, pausing between rounds |
+//! | `ACCEPT_INHERITS_NONBLOCKING` | whether accept(2) is known to copy O_NONBLOCK to the new socket (BSDs, macOS, Windows; not Linux or Android) |
 //!
 //! plus, shared by every backend, the socket options of `options.rs` (an `io::Error` of kind
 //! `Unsupported` where the OS lacks one) and the errno tests of `errno.rs` (libc's constants,
@@ -33,11 +36,13 @@ use std::net::IpAddr;
 
 mod errno;
 mod options;
+mod poll;
 
 pub(crate) use errno::{is_family_unsupported, is_invalid_argument, is_no_device};
 pub(crate) use options::{
     REUSE_ADDRESS_MEANS_TIME_WAIT, bind_device, set_freebind, set_reuse_port,
 };
+pub(crate) use poll::{ACCEPT_INHERITS_NONBLOCKING, HAS_POLL, wait_readable};
 
 #[cfg(target_os = "linux")]
 mod linux;
