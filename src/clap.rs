@@ -4,6 +4,7 @@
 use std::fmt;
 
 use crate::config::ListenConfig;
+use crate::activation::Inherit;
 use crate::listen::{FreeBind, ListenOptions};
 use crate::target::{BindTarget, ParseError};
 
@@ -30,6 +31,7 @@ Keywords are case-insensitive; a bare port (8080) and port: (a client's source p
 /// | `--reuse-port` | [`ListenOptions::reuse_port`] |
 /// | `--freebind[=WHEN]` | [`ListenOptions::freebind`]: `always` (the flag alone), `on-addr-not-available`, `never` |
 /// | `--bind-device` | [`ListenOptions::bind_device`] |
+/// | `--inherit WHEN` | [`ListenOptions::inherit`]: `off`, `on` (the default), `required` |
 ///
 /// `--listen` rejects what cannot listen at parse time, as clap's usage error (exit 2) with
 /// the did-you-mean: a bare port, a `port:` source port, any grammar error.
@@ -118,6 +120,15 @@ pub struct ListenArgs {
         help = "SO_BINDTODEVICE for an interface target (Linux): only that interface's packets"
     )]
     pub bind_device: bool,
+
+    /// `--inherit WHEN`: [`ListenOptions::inherit`]; unset is `on`.
+    #[arg(
+        long,
+        help = "Use the sockets a service manager handed over (socket activation): off, on or required",
+        value_name = "WHEN",
+        value_parser = ["off", "on", "required"],
+    )]
+    pub inherit: Option<String>,
 }
 
 impl ListenArgs {
@@ -149,6 +160,9 @@ impl ListenArgs {
         }
         if let Some(freebind) = self.freebind {
             options = options.freebind(freebind);
+        }
+        if let Some(inherit) = self.inherit.as_deref().and_then(|w| w.parse::<Inherit>().ok()) {
+            options = options.inherit(inherit);
         }
         options
     }

@@ -313,6 +313,34 @@ pub enum Error {
         #[source]
         source: io::Error,
     },
+
+    /// The process was socket-activated, and the sockets the service manager handed over do not
+    /// match what the target resolves to (or inheriting is required and nothing was handed
+    /// over). The message names what was handed over, what the target wants, and the fix: the
+    /// `.socket` unit's `ListenStream=` line or the config value.
+    #[error("{}", inherited_message(.target, .handed, .reason, .fix))]
+    InheritedMismatch {
+        /// The target.
+        target: BindTarget,
+        /// Each socket (or other fd) the service manager handed over, in words, e.g.
+        /// `fd 3 (TCP [::]:8080, IPv4 too)`; empty when none was.
+        handed: Vec<String>,
+        /// What does not match, e.g. `fd 3 is on port 9000, not 8080`.
+        reason: String,
+        /// How to make them match.
+        fix: String,
+    },
+}
+
+fn inherited_message(target: &BindTarget, handed: &[String], reason: &str, fix: &str) -> String {
+    if handed.is_empty() {
+        format!("{target}: {reason}; {fix}")
+    } else {
+        format!(
+            "{target}: the service manager handed over {}, and {reason}; {fix}",
+            crate::text::join_and(handed)
+        )
+    }
 }
 
 /// The system call where an OS error happened.
@@ -408,6 +436,8 @@ pub enum ErrorKind {
     EnvInvalid,
     /// Any other OS error.
     Io,
+    /// The sockets a service manager handed over do not match the target.
+    InheritedMismatch,
 }
 
 impl ErrorKind {
@@ -439,6 +469,7 @@ impl ErrorKind {
             ErrorKind::EnvNotSet => "env_not_set",
             ErrorKind::EnvInvalid => "env_invalid",
             ErrorKind::Io => "io",
+            ErrorKind::InheritedMismatch => "inherited_mismatch",
         }
     }
 
@@ -449,7 +480,8 @@ impl ErrorKind {
             | ErrorKind::FamilyMismatch
             | ErrorKind::NotListenable
             | ErrorKind::Overlap
-            | ErrorKind::EnvInvalid => io::ErrorKind::InvalidInput,
+            | ErrorKind::EnvInvalid
+            | ErrorKind::InheritedMismatch => io::ErrorKind::InvalidInput,
             ErrorKind::PolicyViolation => io::ErrorKind::PermissionDenied,
             ErrorKind::EnvNotSet => io::ErrorKind::NotFound,
             ErrorKind::AddrNotAvailable | ErrorKind::TimeWait | ErrorKind::DadFailed => {
@@ -504,6 +536,7 @@ impl Error {
             Error::HostUnreachable { .. } => ErrorKind::HostUnreachable,
             Error::Unsupported { .. } => ErrorKind::Unsupported,
             Error::Io { .. } => ErrorKind::Io,
+            Error::InheritedMismatch { .. } => ErrorKind::InheritedMismatch,
         }
     }
 }

@@ -85,7 +85,9 @@
 //!    target gets the same verdict on every path.
 //! 6. **The I/O shell**: `socket` (sockets, options, OS errors classified), `listen`
 //!    ([`Listeners`], [`UdpSockets`], [`PortStatus`]), `serve` (one fair accept or receive over
-//!    every socket, blocking through `sys`' poll and async on tokio) and `client`
+//!    every socket, blocking through `sys`' poll and async on tokio), `activation` (the
+//!    sockets a service manager handed over, [`Inherit`], checked against the plan before
+//!    `listen` binds anything) and `client`
 //!    ([`Connector`], one retry decision for the blocking and the tokio loops).
 //! 7. **Policy and configuration**: `policy` ([`BindPolicy`], its [`PolicyViolation`]) and
 //!    `config` ([`ListenConfig`], its [`ConfigError`] wrapping the lower errors).
@@ -152,6 +154,7 @@
 
 // Layers, bottom to top; each module imports only from the layers below it
 // (tests/layers.rs checks it). See the Architecture section above.
+mod activation;
 #[cfg(feature = "axum")]
 mod axum;
 #[cfg(feature = "clap")]
@@ -176,6 +179,7 @@ mod text;
 pub use crate::axum::Peer;
 #[cfg(feature = "clap")]
 pub use crate::clap::{ListenArgs, ListenTargetError, parse_listen_target};
+pub use crate::activation::{Inherit, InheritedSocket, inherited_sockets};
 pub use crate::client::Connector;
 pub use crate::config::{ConfigError, ListenConfig, Overlap};
 pub use crate::error::{Cause, Error, ErrorKind, Phase, PortHolder, Result};

@@ -5,6 +5,7 @@ use std::sync::atomic::AtomicUsize;
 
 use socket2::Socket;
 
+use crate::activation::{self, Inherit};
 use crate::error::{Error, Phase, PortHolder, Result};
 use crate::resolve::{Exposure, Resolved, Warning};
 use crate::socket::{self, Failure, Transport, step};
@@ -38,6 +39,7 @@ pub struct ListenOptions {
     dual_stack: bool,
     freebind: FreeBind,
     bind_device: bool,
+    inherit: Inherit,
 }
 
 impl Default for ListenOptions {
@@ -49,6 +51,7 @@ impl Default for ListenOptions {
             dual_stack: false,
             freebind: FreeBind::Never,
             bind_device: false,
+            inherit: Inherit::On,
         }
     }
 }
@@ -108,6 +111,22 @@ impl ListenOptions {
     pub fn bind_device(mut self, bind_device: bool) -> Self {
         self.bind_device = bind_device;
         self
+    }
+
+    /// Whether to use the sockets a service manager handed over (default [`Inherit::On`]).
+    /// With inheriting on and the process socket-activated, a listen or bind uses the
+    /// handed-over sockets that match what the target resolves to (a dual-stack `[::]:P`
+    /// covers `*:P`) instead of binding, and fails with `inherited_mismatch` when they do
+    /// not; see [`Inherit`].
+    #[must_use]
+    pub fn inherit(mut self, inherit: Inherit) -> Self {
+        self.inherit = inherit;
+        self
+    }
+
+    /// The inherit setting.
+    pub fn get_inherit(&self) -> Inherit {
+        self.inherit
     }
 
     /// The backlog.
@@ -172,6 +191,8 @@ pub struct Bound<S> {
     pub(crate) exposure: Exposure,
     /// Whether the sockets were bound nonblocking ([`ListenOptions::nonblocking`]).
     pub(crate) nonblocking: bool,
+    /// The fd of each socket a service manager handed over, in order; empty when bound here.
+    pub(crate) inherited: Vec<i32>,
     /// The socket the merged accept (or receive) tries first next time: one past the last one
     /// served, so that no socket starves another.
     pub(crate) next: AtomicUsize,
@@ -197,6 +218,13 @@ impl<S> Bound<S> {
     /// The bound addresses, port 0 replaced by the OS's choice.
     pub fn local_addrs(&self) -> &[SocketAddr] {
         &self.addrs
+    }
+
+    /// The fd of each socket, in the order of [`Bound::local_addrs`], when a service manager
+    /// handed them over (socket activation, see [`ListenOptions::inherit`]); empty when they
+    /// were bound here.
+    pub fn inherited_fds(&self) -> &[i32] {
+        &self.inherited
     }
 
     /// The port every socket is bound to.
@@ -251,6 +279,7 @@ impl<S> Bound<S> {
             warnings: self.warnings,
             exposure: self.exposure,
             nonblocking: self.nonblocking,
+            inherited: self.inherited,
             next: self.next,
         })
     }
@@ -543,6 +572,35 @@ fn bind_set(
         });
     }
     let plan = plan(resolved, options);
+    let wanted: Vec<(SocketAddr, bool, Option<String>)> = plan
+        .iter()
+        .map(|p| (p.addr, p.dual_stack, p.device.clone()))
+        .collect();
+    if let Some(taken) =
+        activation::claim(target, &wanted, transport, options.inherit, options.nonblocking)?
+    {
+        let port = taken.first().map_or(target.port(), |(_, a, _)| a.port());
+        let mut warnings: Vec<Warning> = resolved.warnings().to_vec();
+        warnings.retain(|w| *w != Warning::EphemeralPort);
+        let mut sockets = Vec::with_capacity(taken.len());
+        let mut addrs = Vec::with_capacity(taken.len());
+        let mut inherited = Vec::with_capacity(taken.len());
+        for (socket, addr, fd) in taken {
+            sockets.push(socket);
+            addrs.push(addr);
+            inherited.push(fd);
+        }
+        return Ok(Bound {
+            target: target.clone(),
+            sockets,
+            addrs,
+            warnings,
+            exposure: resolved.exposure().clone().with_port(port),
+            nonblocking: options.nonblocking,
+            inherited,
+            next: AtomicUsize::new(0),
+        });
+    }
     let shared_port = target.port() == 0 && plan.len() > 1;
     let mut attempt = 0;
     'attempts: loop {
@@ -585,6 +643,7 @@ fn bind_set(
             warnings,
             exposure: resolved.exposure().clone().with_port(port),
             nonblocking: options.nonblocking,
+            inherited: Vec::new(),
             next: AtomicUsize::new(0),
         });
     }

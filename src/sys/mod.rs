@@ -21,6 +21,9 @@
 //! | `wait_readable(sockets)` | blocks until one of `sockets` is readable and says which; `None`: no safe poll here (poll.rs: poll(2) on Unix, `None` on Windows) |
 //! | `HAS_POLL` | whether `wait_readable` waits; without it the merged accept tries each socket nonblocking, pausing between rounds |
 //! | `ACCEPT_INHERITS_NONBLOCKING` | whether accept(2) is known to copy O_NONBLOCK to the new socket (BSDs, macOS, Windows; not Linux or Android) |
+//! | `take_listen_fds(first, count)` | the fds a service manager handed over, each a socket or what it is instead: fstat(2) S_IFSOCK through /dev/fd, then listenfd's safe take (SO_TYPE, getsockname, FD_CLOEXEC); empty off Unix |
+//! | `socket_facts(socket)` | SO_TYPE (stream or datagram), getsockname(2) (family, address, port), IPV6_V6ONLY, SO_ACCEPTCONN (`None` where absent: macOS, OpenBSD), SO_BINDTODEVICE (`None` off Linux) |
+//! | `set_cloexec(socket)` | FD_CLOEXEC on Unix; a no-op on Windows |
 //!
 //! plus, shared by every backend, the socket options of `options.rs` (an `io::Error` of kind
 //! `Unsupported` where the OS lacks one) and the errno tests of `errno.rs` (libc's constants,
@@ -34,10 +37,12 @@
 
 use std::net::IpAddr;
 
+mod activation;
 mod errno;
 mod options;
 mod poll;
 
+pub(crate) use activation::{SocketFacts, set_cloexec, socket_facts, take_listen_fds};
 pub(crate) use errno::{is_family_unsupported, is_invalid_argument, is_no_device};
 pub(crate) use options::{
     REUSE_ADDRESS_MEANS_TIME_WAIT, bind_device, set_freebind, set_reuse_port,

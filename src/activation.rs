@@ -1,0 +1,382 @@
+//! Socket activation: the sockets a service manager (systemd's `.socket` units,
+//! `systemd-socket-activate`, systemfd) bound and handed over in `LISTEN_FDS`, checked against
+//! what the target resolves to before they are used.
+//!
+//! The protocol (sd_listen_fds(3)) is taken once per process, at the first listen or bind
+//! with [`Inherit::On`] or [`Inherit::Required`]: `LISTEN_PID` must be this process's id (a
+//! child the server starts has another, so it never takes them again), then fds
+//! 3..3+`LISTEN_FDS` are taken and `LISTEN_FDNAMES` read. The crate does not unset the
+//! variables (`std::env::remove_var` is unsafe in edition 2024, and the crate forbids unsafe
+//! code): it relies on the `LISTEN_PID` check. (listenfd, which takes the fds, does remove
+//! `LISTEN_PID` and `LISTEN_FDS`.) Every fd is close-on-exec once taken.
+
+use std::net::SocketAddr;
+use std::sync::{Mutex, OnceLock, PoisonError};
+
+use socket2::Socket;
+
+use crate::error::{Error, Result};
+use crate::socket::Transport;
+use crate::sys;
+use crate::target::BindTarget;
+
+/// Whether a listen or bind uses the sockets a service manager handed over.
+///
+/// The default is [`Inherit::On`]: a socket-activated process is meant to use what it was
+/// given, and a process that was not activated binds as usual.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+#[non_exhaustive]
+pub enum Inherit {
+    /// Never: always bind here, even under a service manager.
+    Off,
+    /// When `LISTEN_PID` names this process: use the handed-over sockets that match the
+    /// target, and fail with `inherited_mismatch` when they do not.
+    #[default]
+    On,
+    /// Always: fail with `inherited_mismatch` unless matching sockets were handed over.
+    Required,
+}
+
+impl Inherit {
+    /// `off`, `on` or `required`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Inherit::Off => "off",
+            Inherit::On => "on",
+            Inherit::Required => "required",
+        }
+    }
+}
+
+impl std::fmt::Display for Inherit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Inherit {
+    type Err = String;
+
+    /// `off`, `on` or `required`, ASCII case-insensitive.
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "off" => Ok(Inherit::Off),
+            "on" => Ok(Inherit::On),
+            "required" => Ok(Inherit::Required),
+            _ => Err(format!(
+                "{s:?} is not an inherit setting; use off, on or required"
+            )),
+        }
+    }
+}
+
+/// One fd a service manager handed over, as [`inherited_sockets`] reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InheritedSocket {
+    fd: i32,
+    name: Option<String>,
+    facts: std::result::Result<sys::SocketFacts, String>,
+    taken: bool,
+}
+
+impl InheritedSocket {
+    /// The fd number in this process (3 for the first).
+    pub fn fd(&self) -> i32 {
+        self.fd
+    }
+
+    /// Its `FileDescriptorName=` (from `LISTEN_FDNAMES`), if it has one.
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    /// The address it is bound to; `None` for an fd that is not an IP socket.
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.facts.as_ref().ok().map(|f| f.local)
+    }
+
+    /// Whether it is a TCP socket; `false` for UDP and for an fd that is not an IP socket.
+    pub fn is_tcp(&self) -> bool {
+        self.facts.as_ref().is_ok_and(|f| f.stream)
+    }
+
+    /// Whether a listen or bind of this process already uses it.
+    pub fn is_taken(&self) -> bool {
+        self.taken
+    }
+}
+
+impl std::fmt::Display for InheritedSocket {
+    /// `fd 3 (TCP [::]:8080, IPv4 too)`, `fd 4 "web" (UDP 127.0.0.1:53)`,
+    /// `fd 5 (a pipe, not a socket)`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "fd {}", self.fd)?;
+        if let Some(name) = &self.name {
+            write!(f, " {name:?}")?;
+        }
+        match &self.facts {
+            Err(what) => write!(f, " ({what}, not an IP socket)"),
+            Ok(facts) => {
+                let transport = if facts.stream { "TCP" } else { "UDP" };
+                write!(f, " ({transport} {}", facts.local)?;
+                if facts.local.is_ipv6() && !facts.only_v6 {
+                    f.write_str(", IPv4 too")?;
+                }
+                if facts.stream && facts.listening == Some(false) {
+                    f.write_str(", not listening")?;
+                }
+                if let Some(device) = &facts.device {
+                    write!(f, ", on {device} only")?;
+                }
+                f.write_str(")")
+            }
+        }
+    }
+}
+
+/// One handed-over fd: what it is, and the socket until a listen takes it.
+struct Slot {
+    info: InheritedSocket,
+    socket: Option<Socket>,
+}
+
+static SLOTS: OnceLock<Mutex<Vec<Slot>>> = OnceLock::new();
+
+/// Reads the protocol's variables and takes the fds, the first time only.
+fn slots() -> &'static Mutex<Vec<Slot>> {
+    SLOTS.get_or_init(|| Mutex::new(take_from_env()))
+}
+
+fn take_from_env() -> Vec<Slot> {
+    let var = |name: &str| std::env::var(name).ok();
+    let ours = var("LISTEN_PID")
+        .and_then(|pid| pid.trim().parse::<u32>().ok())
+        .is_some_and(|pid| pid == std::process::id());
+    let count = var("LISTEN_FDS").and_then(|n| n.trim().parse::<usize>().ok());
+    let (true, Some(count)) = (ours, count) else {
+        return Vec::new();
+    };
+    let first = var("LISTEN_FDS_FIRST_FD")
+        .and_then(|n| n.parse::<i32>().ok())
+        .unwrap_or(3);
+    let names: Vec<String> = var("LISTEN_FDNAMES")
+        .map(|n| n.split(':').map(str::to_owned).collect())
+        .unwrap_or_default();
+    sys::take_listen_fds(first, count)
+        .into_iter()
+        .enumerate()
+        .map(|(i, handed)| {
+            let name = names
+                .get(i)
+                .filter(|n| !n.is_empty() && *n != "unknown")
+                .cloned();
+            let (facts, socket) = match handed.socket {
+                Err(what) => (Err(what.to_owned()), None),
+                Ok(socket) => match sys::socket_facts(&socket) {
+                    Ok(facts) => (Ok(facts), Some(socket)),
+                    Err(err) => (Err(format!("a socket whose address is unreadable ({err})")), None),
+                },
+            };
+            Slot {
+                info: InheritedSocket {
+                    fd: handed.fd,
+                    name,
+                    facts,
+                    taken: false,
+                },
+                socket,
+            }
+        })
+        .collect()
+}
+
+/// What the service manager handed over to this process, taken or not; empty when it was not
+/// socket-activated (`LISTEN_PID` unset or another process's). The first call takes the fds
+/// (see the module docs), so a later listen can still use them.
+pub fn inherited_sockets() -> Vec<InheritedSocket> {
+    let slots = slots().lock().unwrap_or_else(PoisonError::into_inner);
+    slots.iter().map(|s| s.info.clone()).collect()
+}
+
+/// The sockets for `wanted` (the planned addresses of one listen or bind), when the process
+/// was socket-activated and `inherit` allows it: `Ok(None)` binds as usual. Each socket comes
+/// back with its address and fd, nonblocking as asked and close-on-exec.
+pub(crate) fn claim(
+    target: &BindTarget,
+    wanted: &[(SocketAddr, bool, Option<String>)],
+    transport: Transport,
+    inherit: Inherit,
+    nonblocking: bool,
+) -> Result<Option<Vec<(Socket, SocketAddr, i32)>>> {
+    if inherit == Inherit::Off {
+        return Ok(None);
+    }
+    let mut slots = slots().lock().unwrap_or_else(PoisonError::into_inner);
+    let stream = transport == Transport::Tcp;
+    let fix = fix_text(target, wanted, stream);
+    if slots.is_empty() {
+        if inherit == Inherit::Required {
+            return Err(Error::InheritedMismatch {
+                target: target.clone(),
+                handed: Vec::new(),
+                reason: "inherit is required, but this process was not socket-activated \
+                    (LISTEN_PID is unset or another process's)"
+                    .to_owned(),
+                fix: format!("start it from its .socket unit ({fix}), or set inherit to on"),
+            });
+        }
+        return Ok(None);
+    }
+    let wants_v4_any = wanted
+        .iter()
+        .any(|(a, _, _)| a.is_ipv4() && a.ip().is_unspecified());
+    let mut chosen: Vec<usize> = Vec::with_capacity(wanted.len());
+    let mut reason = None;
+    for (addr, _dual, device) in wanted {
+        // A dual-stack [::] already chosen covers 0.0.0.0.
+        let covered = chosen.iter().any(|&i| {
+            slots.get(i).is_some_and(|s| {
+                s.info.facts.as_ref().is_ok_and(|f| {
+                    covers(f, addr, stream, wants_v4_any, device.as_deref()).is_ok()
+                })
+            })
+        });
+        if covered {
+            continue;
+        }
+        let mut found = None;
+        for (i, slot) in slots.iter().enumerate() {
+            if slot.socket.is_none() {
+                if reason.is_none() {
+                    if let Err(what) = &slot.info.facts {
+                        reason = Some(format!("fd {} is {what}, not a socket", slot.info.fd));
+                    }
+                }
+                continue;
+            }
+            let Ok(facts) = &slot.info.facts else {
+                continue;
+            };
+            match covers(facts, addr, stream, wants_v4_any, device.as_deref()) {
+                Ok(()) => {
+                    found = Some(i);
+                    break;
+                }
+                Err(why) => {
+                    if reason.is_none() {
+                        reason = Some(format!("fd {} {why}", slot.info.fd));
+                    }
+                }
+            }
+        }
+        match found {
+            Some(i) => chosen.push(i),
+            None => {
+                let handed: Vec<String> = slots.iter().map(|s| s.info.to_string()).collect();
+                let wants: Vec<String> = wanted.iter().map(|(a, _, _)| a.to_string()).collect();
+                let reason = reason.unwrap_or_else(|| "every matching socket is taken".to_owned());
+                return Err(Error::InheritedMismatch {
+                    target: target.clone(),
+                    handed,
+                    reason: format!(
+                        "{target} wants {} on {}: {reason}",
+                        if stream { "TCP" } else { "UDP" },
+                        crate::text::join_and(&wants)
+                    ),
+                    fix: format!("make the .socket unit say {fix}, or set inherit to off to bind here"),
+                });
+            }
+        }
+    }
+    let mut out = Vec::with_capacity(chosen.len());
+    for i in chosen {
+        let Some(slot) = slots.get_mut(i) else {
+            continue;
+        };
+        let (Some(socket), Ok(facts)) = (slot.socket.take(), &slot.info.facts) else {
+            continue;
+        };
+        let prepared = socket
+            .set_nonblocking(nonblocking)
+            .and_then(|()| sys::set_cloexec(&socket));
+        if let Err(source) = prepared {
+            return Err(Error::Io {
+                addr: facts.local,
+                phase: crate::error::Phase::SetOption("O_NONBLOCK"),
+                source,
+            });
+        }
+        slot.info.taken = true;
+        out.push((socket, facts.local, slot.info.fd));
+    }
+    Ok(Some(out))
+}
+
+/// Whether an inherited socket serves `want`; `Err` says why not, after "fd N".
+fn covers(
+    facts: &sys::SocketFacts,
+    want: &SocketAddr,
+    stream: bool,
+    wants_v4_any: bool,
+    device: Option<&str>,
+) -> std::result::Result<(), String> {
+    let local = facts.local;
+    if facts.stream != stream {
+        let (is, not) = if facts.stream { ("TCP", "UDP") } else { ("UDP", "TCP") };
+        return Err(format!("is {is}, not {not}"));
+    }
+    let dual_any = local.is_ipv6() && local.ip().is_unspecified() && !facts.only_v6;
+    let same_ip = local.ip() == want.ip()
+        || (dual_any && want.is_ipv4() && want.ip().is_unspecified());
+    if !same_ip {
+        if local.is_ipv4() != want.is_ipv4() {
+            let family = |a: &SocketAddr| if a.is_ipv4() { "IPv4" } else { "IPv6" };
+            return Err(format!(
+                "is {} ({local}), not {} ({want})",
+                family(&local),
+                family(want)
+            ));
+        }
+        return Err(format!("is bound to {local}, not {want}"));
+    }
+    if want.port() != 0 && local.port() != want.port() {
+        return Err(format!("is on port {}, not {}", local.port(), want.port()));
+    }
+    if dual_any && want.is_ipv6() && !wants_v4_any {
+        return Err(format!(
+            "({local}) takes IPv4 too (IPV6_V6ONLY off), and {want} is IPv6 only"
+        ));
+    }
+    if stream && facts.listening == Some(false) {
+        return Err(format!("is bound to {local} but not listening"));
+    }
+    if let Some(device) = device {
+        if facts.device.as_deref() != Some(device) {
+            return Err(format!("is not bound to {device} (SO_BINDTODEVICE)"));
+        }
+    }
+    Ok(())
+}
+
+/// The `.socket` unit lines that hand over what `wanted` needs.
+fn fix_text(target: &BindTarget, wanted: &[(SocketAddr, bool, Option<String>)], stream: bool) -> String {
+    let key = if stream { "ListenStream" } else { "ListenDatagram" };
+    let port = target.port();
+    if target.is_any() && target.family() == Some(crate::target::Family::Both) {
+        return format!("{key}={port}");
+    }
+    let mut lines: Vec<String> = Vec::new();
+    for (addr, _, device) in wanted {
+        let mut line = format!("{key}={addr}");
+        if addr.is_ipv6() && addr.ip().is_unspecified() {
+            line.push_str(" with BindIPv6Only=ipv6-only");
+        }
+        if let Some(device) = device {
+            line.push_str(&format!(" with BindToDevice={device}"));
+        }
+        lines.push(line);
+    }
+    crate::text::join_and(&lines)
+}
