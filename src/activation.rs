@@ -176,7 +176,10 @@ fn take_from_env() -> Vec<Slot> {
                 Err(what) => (Err(what.to_owned()), None),
                 Ok(socket) => match sys::socket_facts(&socket) {
                     Ok(facts) => (Ok(facts), Some(socket)),
-                    Err(err) => (Err(format!("a socket whose address is unreadable ({err})")), None),
+                    Err(err) => (
+                        Err(format!("a socket whose address is unreadable ({err})")),
+                        None,
+                    ),
                 },
             };
             Slot {
@@ -238,9 +241,10 @@ pub(crate) fn claim(
         // A dual-stack [::] already chosen covers 0.0.0.0.
         let covered = chosen.iter().any(|&i| {
             slots.get(i).is_some_and(|s| {
-                s.info.facts.as_ref().is_ok_and(|f| {
-                    covers(f, addr, stream, wants_v4_any, device.as_deref()).is_ok()
-                })
+                s.info
+                    .facts
+                    .as_ref()
+                    .is_ok_and(|f| covers(f, addr, stream, wants_v4_any, device.as_deref()).is_ok())
             })
         });
         if covered {
@@ -285,7 +289,9 @@ pub(crate) fn claim(
                         if stream { "TCP" } else { "UDP" },
                         crate::text::join_and(&wants)
                     ),
-                    fix: format!("make the .socket unit say {fix}, or set inherit to off to bind here"),
+                    fix: format!(
+                        "make the .socket unit say {fix}, or set inherit to off to bind here"
+                    ),
                 });
             }
         }
@@ -324,12 +330,16 @@ fn covers(
 ) -> std::result::Result<(), String> {
     let local = facts.local;
     if facts.stream != stream {
-        let (is, not) = if facts.stream { ("TCP", "UDP") } else { ("UDP", "TCP") };
+        let (is, not) = if facts.stream {
+            ("TCP", "UDP")
+        } else {
+            ("UDP", "TCP")
+        };
         return Err(format!("is {is}, not {not}"));
     }
     let dual_any = local.is_ipv6() && local.ip().is_unspecified() && !facts.only_v6;
-    let same_ip = local.ip() == want.ip()
-        || (dual_any && want.is_ipv4() && want.ip().is_unspecified());
+    let same_ip =
+        local.ip() == want.ip() || (dual_any && want.is_ipv4() && want.ip().is_unspecified());
     if !same_ip {
         if local.is_ipv4() != want.is_ipv4() {
             let family = |a: &SocketAddr| if a.is_ipv4() { "IPv4" } else { "IPv6" };
@@ -361,8 +371,16 @@ fn covers(
 }
 
 /// The `.socket` unit lines that hand over what `wanted` needs.
-fn fix_text(target: &BindTarget, wanted: &[(SocketAddr, bool, Option<String>)], stream: bool) -> String {
-    let key = if stream { "ListenStream" } else { "ListenDatagram" };
+fn fix_text(
+    target: &BindTarget,
+    wanted: &[(SocketAddr, bool, Option<String>)],
+    stream: bool,
+) -> String {
+    let key = if stream {
+        "ListenStream"
+    } else {
+        "ListenDatagram"
+    };
     let port = target.port();
     if target.is_any() && target.family() == Some(crate::target::Family::Both) {
         return format!("{key}={port}");

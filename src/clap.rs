@@ -3,8 +3,8 @@
 
 use std::fmt;
 
-use crate::config::ListenConfig;
 use crate::activation::Inherit;
+use crate::config::ListenConfig;
 use crate::listen::{FreeBind, ListenOptions};
 use crate::target::{BindTarget, ParseError};
 
@@ -161,7 +161,11 @@ impl ListenArgs {
         if let Some(freebind) = self.freebind {
             options = options.freebind(freebind);
         }
-        if let Some(inherit) = self.inherit.as_deref().and_then(|w| w.parse::<Inherit>().ok()) {
+        if let Some(inherit) = self
+            .inherit
+            .as_deref()
+            .and_then(|w| w.parse::<Inherit>().ok())
+        {
             options = options.inherit(inherit);
         }
         options

@@ -175,11 +175,11 @@ mod sys;
 mod target;
 mod text;
 
+pub use crate::activation::{Inherit, InheritedSocket, inherited_sockets};
 #[cfg(feature = "axum")]
 pub use crate::axum::Peer;
 #[cfg(feature = "clap")]
 pub use crate::clap::{ListenArgs, ListenTargetError, parse_listen_target};
-pub use crate::activation::{Inherit, InheritedSocket, inherited_sockets};
 pub use crate::client::Connector;
 pub use crate::config::{ConfigError, ListenConfig, Overlap};
 pub use crate::error::{Cause, Error, ErrorKind, Phase, PortHolder, Result};

@@ -576,9 +576,13 @@ fn bind_set(
         .iter()
         .map(|p| (p.addr, p.dual_stack, p.device.clone()))
         .collect();
-    if let Some(taken) =
-        activation::claim(target, &wanted, transport, options.inherit, options.nonblocking)?
-    {
+    if let Some(taken) = activation::claim(
+        target,
+        &wanted,
+        transport,
+        options.inherit,
+        options.nonblocking,
+    )? {
         let port = taken.first().map_or(target.port(), |(_, a, _)| a.port());
         let mut warnings: Vec<Warning> = resolved.warnings().to_vec();
         warnings.retain(|w| *w != Warning::EphemeralPort);

@@ -70,6 +70,11 @@ pub enum Command {
         /// Bind UDP sockets and answer each datagram, instead of TCP listeners.
         #[arg(long)]
         udp: bool,
+        /// Use the sockets a service manager handed over (socket activation, LISTEN_FDS):
+        /// off, on (use them when this process was activated; the default) or required. A
+        /// handed-over socket that does not match SPEC exits 3.
+        #[arg(long, value_name = "WHEN", default_value = "on", value_parser = parse_inherit)]
+        inherit: bindpolicy::Inherit,
         /// Exit 0 after this many connections (or datagrams); without it, run until Ctrl-C.
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
         count: Option<u64>,
@@ -133,4 +138,9 @@ fn parse_timeout(text: &str) -> Result<Duration, String> {
         ));
     }
     Duration::try_from_secs_f64(secs).map_err(|_| format!("{text} seconds is too long"))
+}
+
+/// `--inherit`: off, on or required.
+fn parse_inherit(value: &str) -> Result<bindpolicy::Inherit, String> {
+    value.parse()
 }

@@ -102,9 +102,10 @@ fn run(command: Command) -> Result<(), Failure> {
         Command::Listen {
             spec,
             udp,
+            inherit,
             count,
             json,
-        } => serve::listen(&spec.parse()?, udp, count, json),
+        } => serve::listen(&spec.parse()?, udp, inherit, count, json),
         Command::Connect {
             remote,
             from,

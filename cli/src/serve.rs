@@ -10,7 +10,7 @@ use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use bindpolicy::{BindTarget, Bound};
+use bindpolicy::{BindTarget, Bound, Inherit, ListenOptions};
 use serde_json::json;
 
 use crate::output::{self, Failure, Table, paint};
@@ -40,13 +40,15 @@ const PAUSE_AFTER_FAILURE: Duration = Duration::from_millis(100);
 pub fn listen(
     target: &BindTarget,
     udp: bool,
+    inherit: Inherit,
     count: Option<u64>,
     json: bool,
 ) -> Result<(), Failure> {
     let resolved = target.resolve()?;
+    let options = ListenOptions::new().inherit(inherit);
     let mut served: u64 = 0;
     if udp {
-        let sockets = resolved.bind_udp()?;
+        let sockets = resolved.bind_udp_with(&options)?;
         announce(&sockets, "udp", count, json)?;
         let mut buf = vec![0u8; 65536];
         while count != Some(served) {
@@ -83,7 +85,7 @@ pub fn listen(
             served += 1;
         }
     } else {
-        let listeners = resolved.listen()?;
+        let listeners = resolved.listen_with(&options)?;
         announce(&listeners, "tcp", count, json)?;
         while count != Some(served) {
             let accepted = match listeners.accept() {
@@ -147,6 +149,7 @@ fn announce<S>(
             "transport": transport,
             "target": bound.target(),
             "addresses": addrs,
+            "inherited_fds": bound.inherited_fds(),
             "urls": urls,
             "exposure": bound.exposure().reach(),
             "warnings": bound.warnings(),
@@ -157,10 +160,11 @@ fn announce<S>(
     let mut table = Table::new();
     for (i, addr) in addrs.iter().enumerate() {
         let key = if i == 0 { "listening on" } else { "" };
-        table.row_painted(
-            &[key, &format!("{addr} ({})", transport.to_uppercase())],
-            paint::cyan,
-        );
+        let how = match bound.inherited_fds().get(i) {
+            Some(fd) => format!("{}, inherited fd {fd}", transport.to_uppercase()),
+            None => transport.to_uppercase(),
+        };
+        table.row_painted(&[key, &format!("{addr} ({how})")], paint::cyan);
     }
     for (i, url) in urls.iter().enumerate() {
         let key = if i == 0 { "urls" } else { "" };

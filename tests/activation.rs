@@ -1,0 +1,527 @@
+//! Socket activation with the real `systemd-socket-activate` (Debian's systemd package): it
+//! binds, waits for the first connection or datagram, and execs this test binary in a child
+//! mode (an `#[ignore]` test run with `--exact NAME --ignored --nocapture`) with the sockets
+//! at fd 3.. and LISTEN_FDS/LISTEN_PID/LISTEN_FDNAMES set. The child reads what to do from
+//! `BP_TARGET`, `BP_UDP`, `BP_INHERIT` and prints one `RESULT ...` line.
+#![cfg(target_os = "linux")]
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use bindpolicy::{BindTarget, ErrorKind, Inherit, ListenOptions};
+
+fn have_activator() -> bool {
+    Command::new("systemd-socket-activate")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// A port that was free a moment ago.
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `systemd-socket-activate ARGS <this binary> --exact CHILD`, with `env` for the child.
+fn activate(args: &[String], child: &str, env: &[(&str, &str)]) -> Child {
+    let mut command = Command::new("systemd-socket-activate");
+    command.args(args);
+    for (key, value) in env {
+        command.arg(format!("-E{key}={value}"));
+    }
+    command
+        .arg(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            child,
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("systemd-socket-activate starts")
+}
+
+/// Connects (which starts the child), reads its answer, and waits for the child.
+fn trigger_tcp(mut child: Child, addr: SocketAddr) -> (String, Output) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut stream = loop {
+        match TcpStream::connect(addr) {
+            Ok(stream) => break stream,
+            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
+            Err(err) => {
+                let _ = child.kill();
+                panic!("connect {addr}: {err}");
+            }
+        }
+    };
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let _ = stream.write_all(b"ping\n");
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    (answer, child.wait_with_output().unwrap())
+}
+
+fn result_line(output: &Output) -> String {
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    stdout
+        .lines()
+        .find_map(|l| l.split_once("RESULT ").map(|(_, r)| r))
+        .map(str::to_owned)
+        .unwrap_or_else(|| {
+            panic!(
+                "no RESULT line; stdout: {stdout}\nstderr: {}",
+                String::from_utf8_lossy(&output.stderr)
+            )
+        })
+}
+
+/// Runs the TCP child under the activator with `listen` arguments and `target`.
+fn tcp_case(listen: &[String], target: &str, connect: SocketAddr) -> (String, String) {
+    let child = activate(listen, "child_listen", &[("BP_TARGET", target)]);
+    let (answer, output) = trigger_tcp(child, connect);
+    (answer, result_line(&output))
+}
+
+fn l(addr: &str) -> Vec<String> {
+    vec!["-l".to_owned(), addr.to_owned()]
+}
+
+macro_rules! need_activator {
+    () => {
+        if !have_activator() {
+            eprintln!("systemd-socket-activate is missing; skipped");
+            return;
+        }
+    };
+}
+
+#[test]
+fn a_matching_inherited_socket_serves() {
+    need_activator!();
+    let port = free_port();
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let (answer, result) = tcp_case(&l(&addr.to_string()), &addr.to_string(), addr);
+    assert_eq!(result, format!("ok fds=[3] addrs=[{addr}]"));
+    assert_eq!(answer, "served\n");
+}
+
+#[test]
+fn a_dual_stack_socket_covers_every_address() {
+    need_activator!();
+    let port = free_port();
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let (_, result) = tcp_case(&l(&port.to_string()), &format!("*:{port}"), addr);
+    assert_eq!(result, format!("ok fds=[3] addrs=[[::]:{port}]"));
+}
+
+#[test]
+fn a_port_mismatch_is_a_typed_error() {
+    need_activator!();
+    let port = free_port();
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let other = port.wrapping_add(1).max(1024);
+    let (_, result) = tcp_case(&l(&addr.to_string()), &format!("127.0.0.1:{other}"), addr);
+    assert_eq!(
+        result,
+        format!(
+            "inherited_mismatch 127.0.0.1:{other}: the service manager handed over fd 3 (TCP \
+             127.0.0.1:{port}), and 127.0.0.1:{other} wants TCP on 127.0.0.1:{other}: fd 3 is \
+             on port {port}, not {other}; make the .socket unit say \
+             ListenStream=127.0.0.1:{other}, or set inherit to off to bind here"
+        )
+    );
+}
+
+#[test]
+fn an_address_mismatch_is_a_typed_error() {
+    need_activator!();
+    let port = free_port();
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let (_, result) = tcp_case(&l(&addr.to_string()), &format!("127.0.0.2:{port}"), addr);
+    assert_eq!(
+        result,
+        format!(
+            "inherited_mismatch 127.0.0.2:{port}: the service manager handed over fd 3 (TCP \
+             127.0.0.1:{port}), and 127.0.0.2:{port} wants TCP on 127.0.0.2:{port}: fd 3 is \
+             bound to 127.0.0.1:{port}, not 127.0.0.2:{port}; make the .socket unit say \
+             ListenStream=127.0.0.2:{port}, or set inherit to off to bind here"
+        )
+    );
+}
+
+#[test]
+fn a_family_mismatch_is_a_typed_error() {
+    need_activator!();
+    let port = free_port();
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let (_, result) = tcp_case(&l(&addr.to_string()), &format!("[::1]:{port}"), addr);
+    assert_eq!(
+        result,
+        format!(
+            "inherited_mismatch [::1]:{port}: the service manager handed over fd 3 (TCP \
+             127.0.0.1:{port}), and [::1]:{port} wants TCP on [::1]:{port}: fd 3 is IPv4 \
+             (127.0.0.1:{port}), not IPv6 ([::1]:{port}); make the .socket unit say \
+             ListenStream=[::1]:{port}, or set inherit to off to bind here"
+        )
+    );
+}
+
+#[test]
+fn a_v6only_mismatch_is_a_typed_error() {
+    need_activator!();
+    let port = free_port();
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let (_, result) = tcp_case(&l(&port.to_string()), &format!("[::]:{port}"), addr);
+    assert_eq!(
+        result,
+        format!(
+            "inherited_mismatch [::]:{port}: the service manager handed over fd 3 (TCP \
+             [::]:{port}, IPv4 too), and [::]:{port} wants TCP on [::]:{port}: fd 3 \
+             ([::]:{port}) takes IPv4 too (IPV6_V6ONLY off), and [::]:{port} is IPv6 only; \
+             make the .socket unit say ListenStream=[::]:{port} with BindIPv6Only=ipv6-only, \
+             or set inherit to off to bind here"
+        )
+    );
+}
+
+#[test]
+fn a_type_mismatch_is_a_typed_error() {
+    need_activator!();
+    let port = free_port();
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let mut args = l(&addr.to_string());
+    args.push("--datagram".to_owned());
+    let child = activate(&args, "child_listen", &[("BP_TARGET", &addr.to_string())]);
+    let output = trigger_udp(child, addr);
+    assert_eq!(
+        result_line(&output),
+        format!(
+            "inherited_mismatch {addr}: the service manager handed over fd 3 (UDP {addr}), and \
+             {addr} wants TCP on {addr}: fd 3 is UDP, not TCP; make the .socket unit say \
+             ListenStream={addr}, or set inherit to off to bind here"
+        )
+    );
+}
+
+/// Sends datagrams until the child (started by the first) exits.
+fn trigger_udp(mut child: Child, addr: SocketAddr) -> Output {
+    let client = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while child.try_wait().unwrap().is_none() && Instant::now() < deadline {
+        let _ = client.send_to(b"ping", addr);
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    if child.try_wait().unwrap().is_none() {
+        let _ = child.kill();
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn udp_sockets_are_inherited() {
+    need_activator!();
+    let port = free_port();
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let mut args = l(&addr.to_string());
+    args.push("--datagram".to_owned());
+    let child = activate(
+        &args,
+        "child_listen",
+        &[("BP_TARGET", &addr.to_string()), ("BP_UDP", "1")],
+    );
+    let output = trigger_udp(child, addr);
+    assert_eq!(result_line(&output), format!("ok fds=[3] addrs=[{addr}]"));
+}
+
+#[test]
+fn several_named_sockets_make_one_localhost_set() {
+    need_activator!();
+    let port = free_port();
+    let v4: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let mut args = l(&v4.to_string());
+    args.extend(l(&format!("[::1]:{port}")));
+    args.push("--fdname=web:web6".to_owned());
+    let (_, result) = tcp_case(&args, &format!("localhost:{port}"), v4);
+    assert_eq!(
+        result,
+        format!(
+            "ok fds=[3, 4] addrs=[127.0.0.1:{port}, [::1]:{port}] \
+             handed=[fd 3 \"web\" (TCP 127.0.0.1:{port}), fd 4 \"web6\" (TCP [::1]:{port})]"
+        )
+    );
+}
+
+#[test]
+fn localhost_with_one_family_handed_over_names_the_missing_one() {
+    need_activator!();
+    let port = free_port();
+    let v4: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let (_, result) = tcp_case(&l(&v4.to_string()), &format!("localhost:{port}"), v4);
+    assert_eq!(
+        result,
+        format!(
+            "inherited_mismatch localhost:{port}: the service manager handed over fd 3 (TCP \
+             127.0.0.1:{port}), and localhost:{port} wants TCP on 127.0.0.1:{port} and \
+             [::1]:{port}: fd 3 is IPv4 (127.0.0.1:{port}), not IPv6 ([::1]:{port}); make the \
+             .socket unit say ListenStream=127.0.0.1:{port} and ListenStream=[::1]:{port}, or \
+             set inherit to off to bind here"
+        )
+    );
+}
+
+#[cfg(feature = "tokio")]
+#[test]
+fn the_tokio_path_takes_inherited_blocking_sockets() {
+    need_activator!();
+    let port = free_port();
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let child = activate(
+        &l(&addr.to_string()),
+        "child_tokio",
+        &[("BP_TARGET", &addr.to_string())],
+    );
+    let (answer, output) = trigger_tcp(child, addr);
+    assert_eq!(
+        result_line(&output),
+        format!("ok tokio fds=[3] addrs=[{addr}]")
+    );
+    assert_eq!(answer, "served\n");
+}
+
+#[test]
+fn inherit_off_binds_here_and_collides() {
+    need_activator!();
+    let port = free_port();
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let child = activate(
+        &l(&addr.to_string()),
+        "child_listen",
+        &[("BP_TARGET", &addr.to_string()), ("BP_INHERIT", "off")],
+    );
+    let (_, output) = trigger_tcp(child, addr);
+    assert!(
+        result_line(&output).starts_with("addr_in_use "),
+        "{output:?}"
+    );
+}
+
+/// A LISTEN_PID of another process: the variables are ignored and the target binds here.
+#[test]
+fn listen_pid_of_another_process_is_ignored() {
+    let output = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "child_listen", "--ignored", "--nocapture"])
+        .env("BP_TARGET", "127.0.0.1:0")
+        .env("BP_NO_ACCEPT", "1")
+        .env("LISTEN_FDS", "1")
+        .env("LISTEN_PID", "1")
+        .output()
+        .unwrap();
+    let result = result_line(&output);
+    assert!(
+        result.starts_with("ok fds=[] addrs=[127.0.0.1:"),
+        "{result}"
+    );
+}
+
+/// Inheriting required, and not activated.
+#[test]
+fn inherit_required_without_activation_is_a_typed_error() {
+    let output = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "child_listen", "--ignored", "--nocapture"])
+        .env("BP_TARGET", "127.0.0.1:8080")
+        .env("BP_INHERIT", "required")
+        .env_remove("LISTEN_FDS")
+        .env_remove("LISTEN_PID")
+        .output()
+        .unwrap();
+    assert_eq!(
+        result_line(&output),
+        "inherited_mismatch 127.0.0.1:8080: inherit is required, but this process was not \
+         socket-activated (LISTEN_PID is unset or another process's); start it from its \
+         .socket unit (ListenStream=127.0.0.1:8080), or set inherit to on"
+    );
+}
+
+/// fd 3 a pipe: the shell duplicates its standard input (a pipe) to 3 and execs the child
+/// with its own pid as LISTEN_PID.
+#[test]
+fn a_pipe_is_not_a_socket() {
+    let exe = std::env::current_exe().unwrap();
+    let output = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "exec 3<&0; LISTEN_FDS=1 LISTEN_PID=$$ exec '{}' --exact child_listen --ignored --nocapture",
+            exe.display()
+        ))
+        .env("BP_TARGET", "127.0.0.1:8080")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .output()
+        .unwrap();
+    assert_eq!(
+        result_line(&output),
+        "inherited_mismatch 127.0.0.1:8080: the service manager handed over fd 3 (a pipe, \
+         not an IP socket), and 127.0.0.1:8080 wants TCP on 127.0.0.1:8080: fd 3 is a pipe, \
+         not a socket; make the .socket unit say ListenStream=127.0.0.1:8080, or set inherit \
+         to off to bind here"
+    );
+}
+
+/// fd 3 a TCP socket bound but not listening, put there by Python, inheritable.
+#[test]
+fn a_socket_bound_but_not_listening_is_refused() {
+    let python = "import os, socket, sys\n\
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)\n\
+        s.bind(('127.0.0.1', 0))\n\
+        port = s.getsockname()[1]\n\
+        if s.fileno() != 3: os.dup2(s.fileno(), 3)\n\
+        os.set_inheritable(3, True)\n\
+        os.environ.update(LISTEN_FDS='1', LISTEN_PID=str(os.getpid()), BP_TARGET='127.0.0.1:%d' % port)\n\
+        print('PORT', port, flush=True)\n\
+        os.execv(sys.argv[1], [sys.argv[1], '--exact', 'child_listen', '--ignored', '--nocapture'])\n";
+    let Ok(output) = Command::new("python3")
+        .args(["-c", python])
+        .arg(std::env::current_exe().unwrap())
+        .output()
+    else {
+        eprintln!("python3 is missing; skipped");
+        return;
+    };
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let port: u16 = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("PORT "))
+        .and_then(|p| p.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{output:?}"));
+    assert_eq!(
+        result_line(&output),
+        format!(
+            "inherited_mismatch 127.0.0.1:{port}: the service manager handed over fd 3 (TCP \
+             127.0.0.1:{port}, not listening), and 127.0.0.1:{port} wants TCP on \
+             127.0.0.1:{port}: fd 3 is bound to 127.0.0.1:{port} but not listening; make the \
+             .socket unit say ListenStream=127.0.0.1:{port}, or set inherit to off to bind here"
+        )
+    );
+}
+
+/// The child mode: listens (or binds UDP) on `BP_TARGET` with `BP_INHERIT`, prints the result,
+/// serves one connection (or datagram), and starts a grandchild with the variables pointing
+/// at itself, which must not take the sockets.
+#[test]
+#[ignore = "a child process of the activation tests"]
+fn child_listen() {
+    let target: BindTarget = std::env::var("BP_TARGET").unwrap().parse().unwrap();
+    let inherit: Inherit = std::env::var("BP_INHERIT")
+        .unwrap_or_else(|_| "on".to_owned())
+        .parse()
+        .unwrap();
+    let options = ListenOptions::new().inherit(inherit);
+    let udp = std::env::var_os("BP_UDP").is_some();
+    let result = if udp {
+        target.bind_udp_with(&options).map(|b| {
+            let line = describe(b.inherited_fds(), b.local_addrs());
+            let mut buf = [0u8; 64];
+            let _ = b.recv_from(&mut buf);
+            line
+        })
+    } else {
+        target.listen_with(&options).map(|b| {
+            let mut line = describe(b.inherited_fds(), b.local_addrs());
+            if b.len() > 1 {
+                let handed: Vec<String> = bindpolicy::inherited_sockets()
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect();
+                line.push_str(&format!(" handed=[{}]", handed.join(", ")));
+            }
+            if std::env::var_os("BP_NO_ACCEPT").is_none() {
+                grandchild_takes_nothing();
+                if let Ok(mut accepted) = b.accept() {
+                    let _ = accepted.stream.write_all(b"served\n");
+                }
+            }
+            line
+        })
+    };
+    match result {
+        Ok(line) => println!("RESULT {line}"),
+        Err(err) => {
+            assert_eq!(
+                err.kind() == ErrorKind::InheritedMismatch,
+                err.kind().as_str() == "inherited_mismatch"
+            );
+            println!("RESULT {} {err}", err.kind());
+        }
+    }
+}
+
+fn describe(fds: &[i32], addrs: &[SocketAddr]) -> String {
+    let addrs: Vec<String> = addrs.iter().map(ToString::to_string).collect();
+    format!("ok fds={fds:?} addrs=[{}]", addrs.join(", "))
+}
+
+/// A program the server starts, with LISTEN_FDS and LISTEN_PID set as a careless parent
+/// would pass them on (naming the parent): it sees no inherited socket.
+fn grandchild_takes_nothing() {
+    let output = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "child_grandchild", "--ignored", "--nocapture"])
+        .env("LISTEN_FDS", "1")
+        .env("LISTEN_PID", std::process::id().to_string())
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains("GRANDCHILD none"),
+        "{output:?}"
+    );
+}
+
+#[test]
+#[ignore = "a grandchild process of the activation tests"]
+fn child_grandchild() {
+    let handed = bindpolicy::inherited_sockets();
+    // fd 3 is close-on-exec in the server, and LISTEN_PID is not this process.
+    let fd3 = std::fs::metadata("/proc/self/fd/3").is_ok();
+    if handed.is_empty() {
+        println!("GRANDCHILD none fd3={fd3}");
+    } else {
+        println!("GRANDCHILD took {}", handed.len());
+    }
+}
+
+/// The tokio child: inherited blocking sockets into tokio (which refuses blocking ones).
+#[cfg(feature = "tokio")]
+#[test]
+#[ignore = "a child process of the activation tests"]
+fn child_tokio() {
+    let target: BindTarget = std::env::var("BP_TARGET").unwrap().parse().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let listeners = match target.listen() {
+            Ok(listeners) => listeners,
+            Err(err) => {
+                println!("RESULT {} {err}", err.kind());
+                return;
+            }
+        };
+        let line = describe(listeners.inherited_fds(), listeners.local_addrs());
+        let listeners = listeners.into_tokio().unwrap();
+        let mut accepted = listeners.accept().await.unwrap();
+        use tokio::io::AsyncWriteExt;
+        accepted.stream.write_all(b"served\n").await.unwrap();
+        println!("RESULT ok tokio {}", line.trim_start_matches("ok "));
+    });
+}
