@@ -15,7 +15,7 @@ use std::sync::{Mutex, OnceLock, PoisonError};
 
 use socket2::Socket;
 
-use crate::error::{Error, Result};
+use crate::error::{ActivationMismatch, Error, Result};
 use crate::socket::Transport;
 use crate::sys;
 use crate::target::BindTarget;
@@ -221,14 +221,14 @@ pub(crate) fn claim(
     let fix = fix_text(target, wanted, stream);
     if slots.is_empty() {
         if inherit == Inherit::Required {
-            return Err(Error::InheritedMismatch {
+            return Err(Error::InheritedMismatch(Box::new(ActivationMismatch {
                 target: target.clone(),
                 handed: Vec::new(),
                 reason: "inherit is required, but this process was not socket-activated \
                     (LISTEN_PID is unset or another process's)"
                     .to_owned(),
                 fix: format!("start it from its .socket unit ({fix}), or set inherit to on"),
-            });
+            })));
         }
         return Ok(None);
     }
@@ -281,7 +281,7 @@ pub(crate) fn claim(
                 let handed: Vec<String> = slots.iter().map(|s| s.info.to_string()).collect();
                 let wants: Vec<String> = wanted.iter().map(|(a, _, _)| a.to_string()).collect();
                 let reason = reason.unwrap_or_else(|| "every matching socket is taken".to_owned());
-                return Err(Error::InheritedMismatch {
+                return Err(Error::InheritedMismatch(Box::new(ActivationMismatch {
                     target: target.clone(),
                     handed,
                     reason: format!(
@@ -292,7 +292,7 @@ pub(crate) fn claim(
                     fix: format!(
                         "make the .socket unit say {fix}, or set inherit to off to bind here"
                     ),
-                });
+                })));
             }
         }
     }

@@ -318,18 +318,23 @@ pub enum Error {
     /// match what the target resolves to (or inheriting is required and nothing was handed
     /// over). The message names what was handed over, what the target wants, and the fix: the
     /// `.socket` unit's `ListenStream=` line or the config value.
-    #[error("{}", inherited_message(.target, .handed, .reason, .fix))]
-    InheritedMismatch {
-        /// The target.
-        target: BindTarget,
-        /// Each socket (or other fd) the service manager handed over, in words, e.g.
-        /// `fd 3 (TCP [::]:8080, IPv4 too)`; empty when none was.
-        handed: Vec<String>,
-        /// What does not match, e.g. `fd 3 is on port 9000, not 8080`.
-        reason: String,
-        /// How to make them match.
-        fix: String,
-    },
+    #[error("{}", inherited_message(&.0.target, &.0.handed, &.0.reason, &.0.fix))]
+    InheritedMismatch(Box<ActivationMismatch>),
+}
+
+/// The data of [`Error::InheritedMismatch`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ActivationMismatch {
+    /// The target.
+    pub target: BindTarget,
+    /// Each socket (or other fd) the service manager handed over, in words, e.g.
+    /// `fd 3 (TCP [::]:8080, IPv4 too)`; empty when none was.
+    pub handed: Vec<String>,
+    /// What does not match, e.g. `fd 3 is on port 9000, not 8080`.
+    pub reason: String,
+    /// How to make them match.
+    pub fix: String,
 }
 
 fn inherited_message(target: &BindTarget, handed: &[String], reason: &str, fix: &str) -> String {
@@ -536,7 +541,7 @@ impl Error {
             Error::HostUnreachable { .. } => ErrorKind::HostUnreachable,
             Error::Unsupported { .. } => ErrorKind::Unsupported,
             Error::Io { .. } => ErrorKind::Io,
-            Error::InheritedMismatch { .. } => ErrorKind::InheritedMismatch,
+            Error::InheritedMismatch(_) => ErrorKind::InheritedMismatch,
         }
     }
 }

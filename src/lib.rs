@@ -182,7 +182,7 @@ pub use crate::axum::Peer;
 pub use crate::clap::{ListenArgs, ListenTargetError, parse_listen_target};
 pub use crate::client::Connector;
 pub use crate::config::{ConfigError, ListenConfig, Overlap};
-pub use crate::error::{Cause, Error, ErrorKind, Phase, PortHolder, Result};
+pub use crate::error::{ActivationMismatch, Cause, Error, ErrorKind, Phase, PortHolder, Result};
 pub use crate::explain::Explanation;
 pub use crate::interfaces::{
     Dad, Interface, InterfaceAddr, Interfaces, LocalRoute, NonlocalBind, PortPrivilege, Scope,
