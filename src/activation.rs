@@ -16,6 +16,7 @@ use std::sync::{Mutex, OnceLock, PoisonError};
 use socket2::Socket;
 
 use crate::error::{ActivationMismatch, Error, Result};
+use crate::resolve::Resolved;
 use crate::socket::Transport;
 use crate::sys;
 use crate::target::BindTarget;
@@ -232,70 +233,7 @@ pub(crate) fn claim(
         }
         return Ok(None);
     }
-    let wants_v4_any = wanted
-        .iter()
-        .any(|(a, _, _)| a.is_ipv4() && a.ip().is_unspecified());
-    let mut chosen: Vec<usize> = Vec::with_capacity(wanted.len());
-    let mut reason = None;
-    for (addr, _dual, device) in wanted {
-        // A dual-stack [::] already chosen covers 0.0.0.0.
-        let covered = chosen.iter().any(|&i| {
-            slots.get(i).is_some_and(|s| {
-                s.info
-                    .facts
-                    .as_ref()
-                    .is_ok_and(|f| covers(f, addr, stream, wants_v4_any, device.as_deref()).is_ok())
-            })
-        });
-        if covered {
-            continue;
-        }
-        let mut found = None;
-        for (i, slot) in slots.iter().enumerate() {
-            if slot.socket.is_none() {
-                if reason.is_none() {
-                    if let Err(what) = &slot.info.facts {
-                        reason = Some(format!("fd {} is {what}, not a socket", slot.info.fd));
-                    }
-                }
-                continue;
-            }
-            let Ok(facts) = &slot.info.facts else {
-                continue;
-            };
-            match covers(facts, addr, stream, wants_v4_any, device.as_deref()) {
-                Ok(()) => {
-                    found = Some(i);
-                    break;
-                }
-                Err(why) => {
-                    if reason.is_none() {
-                        reason = Some(format!("fd {} {why}", slot.info.fd));
-                    }
-                }
-            }
-        }
-        match found {
-            Some(i) => chosen.push(i),
-            None => {
-                let handed: Vec<String> = slots.iter().map(|s| s.info.to_string()).collect();
-                let wants: Vec<String> = wanted.iter().map(|(a, _, _)| a.to_string()).collect();
-                let reason = reason.unwrap_or_else(|| "every matching socket is taken".to_owned());
-                return Err(Error::InheritedMismatch(Box::new(ActivationMismatch {
-                    target: target.clone(),
-                    handed,
-                    reason: format!(
-                        "{target} wants {} on {}: {reason}",
-                        if stream { "TCP" } else { "UDP" },
-                        crate::text::join_and(&wants)
-                    ),
-                    fix: format!(
-                        "make the .socket unit say {fix}, or set inherit to off to bind here"
-                    ),
-                })));
-            }
-        }
-    }
+    let chosen = select(&slots, target, wanted, stream, &fix)?;
     let mut out = Vec::with_capacity(chosen.len());
     for i in chosen {
         let Some(slot) = slots.get_mut(i) else {
@@ -318,6 +256,105 @@ pub(crate) fn claim(
         out.push((socket, facts.local, slot.info.fd));
     }
     Ok(Some(out))
+}
+
+/// The slots that serve every address of `wanted`, or the mismatch.
+fn select(
+    slots: &[Slot],
+    target: &BindTarget,
+    wanted: &[(SocketAddr, bool, Option<String>)],
+    stream: bool,
+    fix: &str,
+) -> Result<Vec<usize>> {
+    let wants_v4_any = wanted
+        .iter()
+        .any(|(a, _, _)| a.is_ipv4() && a.ip().is_unspecified());
+    let mut chosen: Vec<usize> = Vec::with_capacity(wanted.len());
+    for (addr, _dual, device) in wanted {
+        let serves = |slot: &Slot| {
+            slot.info
+                .facts
+                .as_ref()
+                .is_ok_and(|f| covers(f, addr, stream, wants_v4_any, device.as_deref()).is_ok())
+        };
+        // A dual-stack [::] already chosen covers 0.0.0.0.
+        if chosen.iter().any(|&i| slots.get(i).is_some_and(serves)) {
+            continue;
+        }
+        if let Some(i) = slots
+            .iter()
+            .position(|slot| slot.socket.is_some() && serves(slot))
+        {
+            chosen.push(i);
+            continue;
+        }
+        // Why not, from the fd nearest to what is wanted: same transport and family first.
+        let mut reason: Option<(u8, String)> = None;
+        for slot in slots {
+            let (rank, why) = match &slot.info.facts {
+                Err(what) => (3, format!("fd {} is {what}, not a socket", slot.info.fd)),
+                Ok(_) if slot.socket.is_none() => {
+                    (4, format!("fd {} is taken by another listen", slot.info.fd))
+                }
+                Ok(facts) => match covers(facts, addr, stream, wants_v4_any, device.as_deref()) {
+                    Ok(()) => continue,
+                    Err(why) => {
+                        let rank = match (
+                            facts.stream == stream,
+                            facts.local.is_ipv4() == addr.is_ipv4(),
+                        ) {
+                            (true, true) => 0,
+                            (true, false) => 1,
+                            (false, _) => 2,
+                        };
+                        (rank, format!("fd {} {why}", slot.info.fd))
+                    }
+                },
+            };
+            if reason.as_ref().is_none_or(|(r, _)| rank < *r) {
+                reason = Some((rank, why));
+            }
+        }
+        let handed: Vec<String> = slots.iter().map(|s| s.info.to_string()).collect();
+        let wants: Vec<String> = wanted.iter().map(|(a, _, _)| a.to_string()).collect();
+        let reason = reason.map_or_else(|| "nothing serves it".to_owned(), |(_, r)| r);
+        return Err(Error::InheritedMismatch(Box::new(ActivationMismatch {
+            target: target.clone(),
+            handed,
+            reason: format!(
+                "{target} wants {} on {}: {reason}",
+                if stream { "TCP" } else { "UDP" },
+                crate::text::join_and(&wants)
+            ),
+            fix: format!("make the .socket unit say {fix}, or set inherit to off to bind here"),
+        })));
+    }
+    Ok(chosen)
+}
+
+impl Resolved {
+    /// The handed-over sockets a listen (or, with `udp`, a bind) of this target would use,
+    /// without taking them: empty when the process was not socket-activated.
+    ///
+    /// # Errors
+    ///
+    /// `inherited_mismatch` when the process was activated and the sockets do not match, as
+    /// [`Resolved::listen_with`](crate::Resolved::listen_with) would fail with
+    /// [`Inherit::On`].
+    pub fn inherited_match(&self, udp: bool) -> Result<Vec<InheritedSocket>> {
+        let slots = slots().lock().unwrap_or_else(PoisonError::into_inner);
+        if slots.is_empty() {
+            return Ok(Vec::new());
+        }
+        let wanted: Vec<(SocketAddr, bool, Option<String>)> =
+            self.socket_addrs().map(|a| (a, false, None)).collect();
+        let fix = fix_text(self.target(), &wanted, !udp);
+        let chosen = select(&slots, self.target(), &wanted, !udp, &fix)?;
+        Ok(chosen
+            .into_iter()
+            .filter_map(|i| slots.get(i).map(|s| s.info.clone()))
+            .collect())
+    }
 }
 
 /// Whether an inherited socket serves `want`; `Err` says why not, after "fd N".

@@ -525,3 +525,47 @@ fn child_tokio() {
         println!("RESULT ok tokio {}", line.trim_start_matches("ok "));
     });
 }
+
+#[test]
+fn inherit_is_on_by_default_and_parses_its_three_words() {
+    assert_eq!(ListenOptions::new().get_inherit(), Inherit::On);
+    for (word, inherit) in [
+        ("off", Inherit::Off),
+        ("on", Inherit::On),
+        ("Required", Inherit::Required),
+    ] {
+        assert_eq!(word.parse::<Inherit>(), Ok(inherit));
+        assert_eq!(inherit.to_string(), word.to_ascii_lowercase());
+    }
+    assert_eq!(
+        "yes".parse::<Inherit>(),
+        Err("\"yes\" is not an inherit setting; use off, on or required".to_owned())
+    );
+}
+
+#[cfg(feature = "serde")]
+#[test]
+fn the_listen_config_takes_inherit() {
+    let options: ListenOptions = toml::from_str("inherit = \"required\"").unwrap();
+    assert_eq!(options.get_inherit(), Inherit::Required);
+    let config: bindpolicy::ListenConfig =
+        toml::from_str("listen = [\"*:8080\"]\n[options]\ninherit = \"off\"\n").unwrap();
+    assert_eq!(config.options.get_inherit(), Inherit::Off);
+    assert!(toml::from_str::<ListenOptions>("inherit = \"maybe\"").is_err());
+}
+
+#[cfg(feature = "clap")]
+#[test]
+fn listen_args_take_inherit() {
+    use clap::Parser;
+    #[derive(Parser)]
+    struct Args {
+        #[command(flatten)]
+        listen: bindpolicy::ListenArgs,
+    }
+    let args = Args::try_parse_from(["app", "--inherit", "required"]).unwrap();
+    assert_eq!(args.listen.options().get_inherit(), Inherit::Required);
+    let args = Args::try_parse_from(["app"]).unwrap();
+    assert_eq!(args.listen.options().get_inherit(), Inherit::On);
+    assert!(Args::try_parse_from(["app", "--inherit", "maybe"]).is_err());
+}

@@ -339,11 +339,40 @@ fn check(spec: &str, policy: Option<&Path>, json: bool) -> Result<(), Failure> {
     } else {
         exposure.urls("http")
     };
+    // What a service manager handed over (socket activation), and whether it fits the target.
+    let handed = bindpolicy::inherited_sockets();
+    let fits = if handed.is_empty() || target.is_port_only() {
+        None
+    } else {
+        Some(resolved.inherited_match(false))
+    };
     if json {
         // The library's JSON of the resolve, and the URLs to try.
         let mut value = output::to_json(&resolved)?;
         if let Some(map) = value.as_object_mut() {
             map.insert("urls".into(), urls.into());
+            if let Some(fits) = &fits {
+                let used: Vec<i32> = fits.as_ref().map_or_else(
+                    |_| Vec::new(),
+                    |sockets| sockets.iter().map(|s| s.fd()).collect(),
+                );
+                let sockets: Vec<serde_json::Value> = handed
+                    .iter()
+                    .map(|s| {
+                        serde_json::json!({
+                            "fd": s.fd(),
+                            "name": s.name(),
+                            "local": s.local_addr().map(|a| a.to_string()),
+                            "tcp": s.is_tcp(),
+                            "matches": used.contains(&s.fd()),
+                        })
+                    })
+                    .collect();
+                map.insert("inherited".into(), sockets.into());
+                if let Err(err) = fits {
+                    map.insert("inherited_mismatch".into(), err.to_string().into());
+                }
+            }
             if let Some(status) = &port_status {
                 map.insert("port_status".into(), output::to_json(status)?);
             }
@@ -362,6 +391,19 @@ fn check(spec: &str, policy: Option<&Path>, json: bool) -> Result<(), Failure> {
         Some(PortStatus::Free) => head.row(&["port", &format!("{} is free now", target.port())]),
         Some(_) => head.row(&["port", "chosen by the OS at bind"]),
         None => {}
+    }
+    if let Some(fits) = &fits {
+        for (i, socket) in handed.iter().enumerate() {
+            let key = if i == 0 { "inherited" } else { "" };
+            let verdict = match fits {
+                Ok(used) if used.iter().any(|u| u.fd() == socket.fd()) => "matches",
+                _ => "not used",
+            };
+            head.row(&[key, &format!("{socket}: {verdict}")]);
+        }
+        if let Err(err) = fits {
+            head.row_painted(&["", &format!("does not match: {err}")], paint::yellow);
+        }
     }
     let mut text = head.render();
     let mut bind = Table::with_header(&["BIND", "INTERFACE"]);

@@ -117,3 +117,36 @@ fn inherit_required_without_activation_exits_3() {
         "{output:?}"
     );
 }
+
+#[test]
+fn check_shows_the_inherited_sockets_and_whether_they_match() {
+    if !have("systemd-socket-activate") || !have("curl") {
+        eprintln!("systemd-socket-activate or curl is missing; skipped");
+        return;
+    }
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let (_, output) = activated(&addr, &["check", &addr], &format!("http://{addr}/"));
+    assert!(output.status.success(), "{output:?}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains(&format!("inherited  fd 3 (TCP {addr}): matches")),
+        "{stdout}"
+    );
+    let (_, output) = activated(
+        &addr,
+        &["check", &format!("localhost:{port}"), "--json"],
+        &format!("http://{addr}/"),
+    );
+    let value: serde_json::Value =
+        serde_json::from_str(String::from_utf8_lossy(&output.stdout).trim()).unwrap();
+    assert_eq!(value["inherited"][0]["fd"], 3);
+    assert_eq!(value["inherited"][0]["matches"], false);
+    assert!(
+        value["inherited_mismatch"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("wants TCP on 127.0.0.1:{port} and [::1]:{port}")),
+        "{value}"
+    );
+}
