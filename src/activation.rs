@@ -19,7 +19,7 @@ use crate::error::{ActivationMismatch, Error, Result};
 use crate::resolve::Resolved;
 use crate::socket::Transport;
 use crate::sys;
-use crate::target::BindTarget;
+use crate::target::{BindTarget, Inherited};
 
 /// Whether a listen or bind uses the sockets a service manager handed over.
 ///
@@ -256,6 +256,111 @@ pub(crate) fn claim(
         out.push((socket, facts.local, slot.info.fd));
     }
     Ok(Some(out))
+}
+
+/// The one socket an explicit `fd:N` or `fd:NAME` target names, nonblocking as asked and
+/// close-on-exec, with its address and fd. `inherit` off is refused: the target asks for
+/// nothing else.
+pub(crate) fn claim_one(
+    target: &BindTarget,
+    which: &Inherited,
+    transport: Transport,
+    inherit: Inherit,
+    nonblocking: bool,
+) -> Result<(Socket, SocketAddr, i32)> {
+    let stream = transport == Transport::Tcp;
+    let mut slots = slots().lock().unwrap_or_else(PoisonError::into_inner);
+    let handed: Vec<String> = slots.iter().map(|s| s.info.to_string()).collect();
+    let fail = |reason: String, fix: &str| {
+        Error::InheritedMismatch(Box::new(ActivationMismatch {
+            target: target.clone(),
+            handed: handed.clone(),
+            reason,
+            fix: fix.to_owned(),
+        }))
+    };
+    let named = match (which.fd_number(), which.fd_name()) {
+        (Some(fd), _) => format!("fd {fd}"),
+        (None, name) => format!("an fd named {:?}", name.unwrap_or_default()),
+    };
+    if inherit == Inherit::Off {
+        return Err(fail(
+            format!("inherit is off, and {target} names an inherited socket"),
+            "set inherit to on, or name an address to bind",
+        ));
+    }
+    if slots.is_empty() {
+        return Err(fail(
+            format!(
+                "{target} names {named}, but this process was not socket-activated \
+                 (LISTEN_PID is unset or another process's)"
+            ),
+            "start it from its .socket unit, or name an address to bind",
+        ));
+    }
+    let found = slots
+        .iter_mut()
+        .find(|s| match (which.fd_number(), which.fd_name()) {
+            (Some(fd), _) => i64::from(s.info.fd) == i64::from(fd),
+            (None, name) => s.info.name.as_deref() == name,
+        });
+    let Some(slot) = found else {
+        let fix = match which.fd_name() {
+            Some(name) => format!("add FileDescriptorName={name} to the .socket unit"),
+            None => "name one of the fds handed over".to_owned(),
+        };
+        return Err(fail(format!("{named} is not among them"), &fix));
+    };
+    let fd = slot.info.fd;
+    let facts = match &slot.info.facts {
+        Err(what) => {
+            return Err(fail(
+                format!("fd {fd} is {what}, not a socket"),
+                "hand over a socket",
+            ));
+        }
+        Ok(facts) => facts.clone(),
+    };
+    let key = if stream {
+        "ListenStream="
+    } else {
+        "ListenDatagram="
+    };
+    if facts.stream != stream {
+        let (is, not) = if facts.stream {
+            ("TCP", "UDP")
+        } else {
+            ("UDP", "TCP")
+        };
+        return Err(fail(
+            format!("fd {fd} is {is}, not {not}"),
+            &format!("make the .socket unit say {key}"),
+        ));
+    }
+    if stream && facts.listening == Some(false) {
+        return Err(fail(
+            format!("fd {fd} is bound to {} but not listening", facts.local),
+            "hand over a listening socket (ListenStream=)",
+        ));
+    }
+    let Some(socket) = slot.socket.take() else {
+        return Err(fail(
+            format!("fd {fd} is taken by another listen"),
+            "name it once",
+        ));
+    };
+    if let Err(source) = socket
+        .set_nonblocking(nonblocking)
+        .and_then(|()| sys::set_cloexec(&socket))
+    {
+        return Err(Error::Io {
+            addr: facts.local,
+            phase: crate::error::Phase::SetOption("O_NONBLOCK"),
+            source,
+        });
+    }
+    slot.info.taken = true;
+    Ok((socket, facts.local, fd))
 }
 
 /// The slots that serve every address of `wanted`, or the mismatch.

@@ -215,6 +215,9 @@ impl Connector {
                 (wildcard, 0, None, PortRange::single(*port))
             }
             BindTarget::Port(range) => (wildcard, 0, None, *range),
+            BindTarget::Inherited(_) => {
+                return Err(Error::inherited_not_a_source(&self.source));
+            }
             BindTarget::Loopback { family, port } => {
                 if !family.includes(remote.ip()) {
                     return Err(mismatch(family_loopback(*family)));

@@ -337,6 +337,22 @@ pub struct ActivationMismatch {
     pub fix: String,
 }
 
+impl Error {
+    /// A [`BindTarget::Inherited`] where an address is needed: resolve, or a client source.
+    pub(crate) fn inherited_not_a_source(target: &BindTarget) -> Error {
+        Error::InheritedMismatch(Box::new(ActivationMismatch {
+            target: target.clone(),
+            handed: Vec::new(),
+            reason: "a socket the service manager hands over has no address before a listen \
+                takes it, and it is a listener, not a client's source"
+                .to_owned(),
+            fix: "listen on it (listen() takes it as the .socket unit bound it), or name the \
+                address the unit binds, e.g. *:8080"
+                .to_owned(),
+        }))
+    }
+}
+
 fn inherited_message(target: &BindTarget, handed: &[String], reason: &str, fix: &str) -> String {
     if handed.is_empty() {
         format!("{target}: {reason}; {fix}")

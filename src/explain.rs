@@ -41,6 +41,7 @@ impl BindTarget {
                 ..
             } => "interface",
             BindTarget::Port(_) => "port",
+            BindTarget::Inherited(_) => "inherited",
         }
     }
 
@@ -126,6 +127,18 @@ impl BindTarget {
                 "a client's source port: a connection from it uses local port {range} and an \
                  OS-chosen address of the remote's family; it cannot listen"
             ),
+            BindTarget::Inherited(which) => match (which.fd_number(), which.fd_name()) {
+                (Some(fd), _) => format!(
+                    "the socket a service manager hands over at fd {fd} (socket activation), \
+                     as its .socket unit bound it; this process binds nothing"
+                ),
+                (None, name) => format!(
+                    "the socket a service manager hands over with FileDescriptorName={} \
+                     (socket activation), as its .socket unit bound it; this process binds \
+                     nothing",
+                    name.unwrap_or_default()
+                ),
+            },
         }
     }
 }
@@ -333,6 +346,8 @@ impl Resolved {
                     eg(exposure, port)
                 )
             }
+            // resolve() refuses an inherited target, so no Resolved holds one.
+            BindTarget::Inherited(_) => format!("{spec} is {}.", target.meaning()),
             BindTarget::Port(range) => {
                 let ports = if range.len() > 1 {
                     format!("one free local port of {range}, trying each once from a random start,")

@@ -44,6 +44,7 @@
 //! | `192.168.71.67:5000`, `[fe80::1%eth0]:80` | one local address | unchanged |
 //! | `eth0:8080` | every address of one interface | unchanged |
 //! | `port:40000`, `port:40000-40100` | a client's source port(s) | unchanged |
+//! | `fd:3`, `fd:web`, `sd-listen:web` | the socket a service manager hands over, by fd or `FileDescriptorName=` | `fd:3`, `fd:web` |
 //!
 //! Keywords are ASCII case-insensitive. Everything else is rejected with a [`ParseError`] that
 //! names the byte offset and, where one exists, what you probably meant. docs/grammar.md lists
@@ -197,6 +198,6 @@ pub use crate::serve::{Accepted, Incoming, Received};
 #[cfg(feature = "tokio")]
 pub use crate::serve::{TokioListeners, TokioUdpSockets};
 pub use crate::target::{
-    BindTarget, Family, InterfaceName, LocalAddress, LocalInterface, ParseError, ParseErrorKind,
-    PortRange, Zone,
+    BindTarget, Family, Inherited, InterfaceName, LocalAddress, LocalInterface, ParseError,
+    ParseErrorKind, PortRange, Zone,
 };

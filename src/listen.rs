@@ -313,7 +313,7 @@ impl BindTarget {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn listen(&self) -> Result<Listeners> {
-        self.resolve()?.listen()
+        self.listen_with(&ListenOptions::default())
     }
 
     /// Resolves the target and listens on TCP with `options`.
@@ -326,6 +326,10 @@ impl BindTarget {
     ///
     /// Those of [`BindTarget::resolve`] and [`Resolved::listen_with`].
     pub fn listen_with(&self, options: &ListenOptions) -> Result<Listeners> {
+        if let BindTarget::Inherited(which) = self {
+            return inherited_set(self, which, options, Transport::Tcp)
+                .map(|b| b.map(TcpListener::from));
+        }
         freebind_fallback(self.resolve(), self, options)?.listen_with(options)
     }
 
@@ -335,7 +339,7 @@ impl BindTarget {
     ///
     /// Those of [`BindTarget::resolve`] and [`Resolved::bind_udp_with`].
     pub fn bind_udp(&self) -> Result<UdpSockets> {
-        self.resolve()?.bind_udp()
+        self.bind_udp_with(&ListenOptions::default())
     }
 
     /// Resolves the target and binds UDP sockets with `options`.
@@ -344,8 +348,51 @@ impl BindTarget {
     ///
     /// Those of [`BindTarget::resolve`] and [`Resolved::bind_udp_with`].
     pub fn bind_udp_with(&self, options: &ListenOptions) -> Result<UdpSockets> {
+        if let BindTarget::Inherited(which) = self {
+            return inherited_set(self, which, options, Transport::Udp)
+                .map(|b| b.map(UdpSocket::from));
+        }
         freebind_fallback(self.resolve(), self, options)?.bind_udp_with(options)
     }
+}
+
+/// The one socket an `fd:N` or `fd:NAME` target names, with the exposure and warnings of the
+/// address it is bound to (a dual-stack `[::]:P` counts as `*:P`).
+fn inherited_set(
+    target: &BindTarget,
+    which: &crate::target::Inherited,
+    options: &ListenOptions,
+    transport: Transport,
+) -> Result<Bound<Socket>> {
+    let (socket, local, fd) = activation::claim_one(
+        target,
+        which,
+        transport,
+        options.inherit,
+        options.nonblocking,
+    )?;
+    let dual = local.is_ipv6() && local.ip().is_unspecified() && !socket.only_v6().unwrap_or(true);
+    let as_bound = if dual {
+        Ok(BindTarget::any(local.port()))
+    } else {
+        BindTarget::socket_addr(local)
+    };
+    let resolved = as_bound
+        .map_err(Error::from)
+        .and_then(|t| t.resolve())
+        .unwrap_or_else(|_| Resolved::unassigned(target, local));
+    let mut warnings = resolved.warnings().to_vec();
+    warnings.retain(|w| *w != Warning::EphemeralPort);
+    Ok(Bound {
+        target: target.clone(),
+        sockets: vec![socket],
+        addrs: vec![local],
+        warnings,
+        exposure: resolved.exposure().clone().with_port(local.port()),
+        nonblocking: options.nonblocking,
+        inherited: vec![fd],
+        next: AtomicUsize::new(0),
+    })
 }
 
 /// With freebind asked for, an address that is not this machine's yet resolves to itself: the

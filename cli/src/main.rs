@@ -262,6 +262,7 @@ fn parse(spec: &str, json: bool) -> Result<(), Failure> {
         Some(family) => family.as_str().to_owned(),
         None => match &target {
             BindTarget::Port(_) => "the remote's".to_owned(),
+            BindTarget::Inherited(_) => "the handed-over socket's".to_owned(),
             _ => "whatever the interface has".to_owned(),
         },
     };
@@ -277,6 +278,7 @@ fn parse(spec: &str, json: bool) -> Result<(), Failure> {
     }
     match &target {
         BindTarget::Port(range) if range.len() > 1 => table.row(&["ports", &range.to_string()]),
+        BindTarget::Inherited(_) => table.row(&["port", "the handed-over socket's"]),
         _ => table.row(&["port", &target.port().to_string()]),
     }
     table.row(&["meaning", &target.meaning()]);
@@ -320,6 +322,9 @@ fn load_policy(path: &Path) -> Result<BindPolicy, Failure> {
 fn check(spec: &str, policy: Option<&Path>, json: bool) -> Result<(), Failure> {
     let policy = policy.map(load_policy).transpose()?;
     let target: BindTarget = spec.parse()?;
+    if target.is_inherited() {
+        return check_inherited(&target, json);
+    }
     // With a policy, the whole machine: its fix may name any address. The verdict is the one
     // resolve() gives (current_for reads a superset of its facts).
     let resolved = match &policy {
@@ -444,6 +449,60 @@ fn check(spec: &str, policy: Option<&Path>, json: bool) -> Result<(), Failure> {
         text.push_str(&output::warnings_text(resolved.warnings()));
     }
     output::print(&text)?;
+    Ok(())
+}
+
+/// `check fd:N` / `check fd:NAME`: what the service manager handed over, and whether the
+/// target names one of them (resolve has no address for it).
+fn check_inherited(target: &BindTarget, json: bool) -> Result<(), Failure> {
+    let handed = bindpolicy::inherited_sockets();
+    let names = |s: &bindpolicy::InheritedSocket| match target {
+        BindTarget::Inherited(which) => match (which.fd_number(), which.fd_name()) {
+            (Some(fd), _) => i64::from(s.fd()) == i64::from(fd),
+            (None, name) => s.name() == name,
+        },
+        _ => false,
+    };
+    if json {
+        let sockets: Vec<serde_json::Value> = handed
+            .iter()
+            .map(|s| {
+                serde_json::json!({
+                    "fd": s.fd(),
+                    "name": s.name(),
+                    "local": s.local_addr().map(|a| a.to_string()),
+                    "tcp": s.is_tcp(),
+                    "matches": names(s),
+                })
+            })
+            .collect();
+        output::print_json(&serde_json::json!({
+            "target": target,
+            "meaning": target.meaning(),
+            "inherited": sockets,
+        }))?;
+        return Ok(());
+    }
+    let mut head = Table::new();
+    head.row_painted(&["target", &target.to_string()], paint::cyan);
+    head.row(&["meaning", &target.meaning()]);
+    if handed.is_empty() {
+        head.row(&[
+            "inherited",
+            "nothing: this process was not socket-activated (LISTEN_PID is unset or another \
+             process's)",
+        ]);
+    }
+    for (i, socket) in handed.iter().enumerate() {
+        let key = if i == 0 { "inherited" } else { "" };
+        let verdict = if names(socket) {
+            "named by the target"
+        } else {
+            "not named"
+        };
+        head.row(&[key, &format!("{socket}: {verdict}")]);
+    }
+    output::print(&head.render())?;
     Ok(())
 }
 

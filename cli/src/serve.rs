@@ -44,11 +44,10 @@ pub fn listen(
     count: Option<u64>,
     json: bool,
 ) -> Result<(), Failure> {
-    let resolved = target.resolve()?;
     let options = ListenOptions::new().inherit(inherit);
     let mut served: u64 = 0;
     if udp {
-        let sockets = resolved.bind_udp_with(&options)?;
+        let sockets = target.bind_udp_with(&options)?;
         announce(&sockets, "udp", count, json)?;
         let mut buf = vec![0u8; 65536];
         while count != Some(served) {
@@ -85,7 +84,7 @@ pub fn listen(
             served += 1;
         }
     } else {
-        let listeners = resolved.listen_with(&options)?;
+        let listeners = target.listen_with(&options)?;
         announce(&listeners, "tcp", count, json)?;
         while count != Some(served) {
             let accepted = match listeners.accept() {

@@ -625,7 +625,7 @@ pub struct PortPrivilege {
 fn ask(target: &BindTarget) -> sys::Ask<'_> {
     match target {
         BindTarget::Any { .. } | BindTarget::Port(_) => sys::Ask::Addresses,
-        BindTarget::Loopback { .. } => sys::Ask::Loopback,
+        BindTarget::Loopback { .. } | BindTarget::Inherited(_) => sys::Ask::Loopback,
         BindTarget::SpecificInterface {
             interface: LocalInterface::Name(name),
             ..

@@ -86,6 +86,7 @@ impl BindTarget {
                 interface: LocalInterface::Name(name),
                 port,
             } => by_name(name.as_str(), *port, interfaces)?,
+            BindTarget::Inherited(_) => return Err(Error::inherited_not_a_source(self)),
         };
         let exposure = Exposure::of(self, &addrs, interfaces);
         if !self.is_port_only() {

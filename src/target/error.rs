@@ -237,6 +237,11 @@ pub enum ParseErrorKind {
     /// An interface name Linux could not have.
     #[error("invalid interface name: {0}")]
     InvalidInterfaceName(&'static str),
+    /// What follows `fd:` is neither an fd number of 3 or more nor a `FileDescriptorName=`.
+    #[error(
+        "{0:?} names no inherited socket; write fd:N (N from 3, as LISTEN_FDS counts) or fd:NAME (the .socket unit's FileDescriptorName=, 1-255 printable ASCII characters, not only digits)"
+    )]
+    InvalidInherited(String),
 }
 
 impl From<ParseError> for io::Error {

@@ -56,6 +56,11 @@ pub enum BindTarget {
     /// A client bind that pins only the local source port (`port:40000`, `port:40000-40100`)
     /// and lets the OS pick the source address.
     Port(PortRange),
+    /// The socket a service manager hands over (socket activation): `fd:3` by fd number, or
+    /// `fd:web` by the `.socket` unit's `FileDescriptorName=`. It has no address of its own:
+    /// `listen()` takes the socket as it is bound (see [`Inherited`]), and `resolve()` refuses
+    /// it.
+    Inherited(Inherited),
 }
 
 impl Default for BindTarget {
@@ -184,6 +189,16 @@ impl BindTarget {
         BindTarget::Port(ports)
     }
 
+    /// The socket a service manager hands over: `fd:3` or `fd:web`.
+    pub const fn inherited(which: Inherited) -> Self {
+        BindTarget::Inherited(which)
+    }
+
+    /// True for [`BindTarget::Inherited`].
+    pub const fn is_inherited(&self) -> bool {
+        matches!(self, BindTarget::Inherited(_))
+    }
+
     /// True for [`BindTarget::Any`].
     pub const fn is_any(&self) -> bool {
         matches!(self, BindTarget::Any { .. })
@@ -212,6 +227,7 @@ impl BindTarget {
             | BindTarget::Loopback { port, .. }
             | BindTarget::SpecificInterface { port, .. } => *port,
             BindTarget::Port(range) => range.first(),
+            BindTarget::Inherited(_) => 0,
         }
     }
 
@@ -223,7 +239,8 @@ impl BindTarget {
         }
     }
 
-    /// The same target on another port. A [`BindTarget::Port`] range becomes that single port.
+    /// The same target on another port. A [`BindTarget::Port`] range becomes that single port;
+    /// a [`BindTarget::Inherited`] socket is bound already and stays as it is.
     #[must_use]
     pub fn with_port(&self, port: u16) -> Self {
         let mut target = self.clone();
@@ -232,6 +249,7 @@ impl BindTarget {
             | BindTarget::Loopback { port: p, .. }
             | BindTarget::SpecificInterface { port: p, .. } => *p = port,
             BindTarget::Port(range) => *range = PortRange::single(port),
+            BindTarget::Inherited(_) => {}
         }
         target
     }
@@ -271,7 +289,8 @@ impl BindTarget {
     }
 
     /// The address family the target names, where it names one: `None` for an interface name
-    /// (it may have addresses of either) and for a [`BindTarget::Port`] (the remote decides).
+    /// (it may have addresses of either), for a [`BindTarget::Port`] (the remote decides) and
+    /// for a [`BindTarget::Inherited`] socket (the service manager decides).
     pub fn family(&self) -> Option<Family> {
         match self {
             BindTarget::Any { family, .. } | BindTarget::Loopback { family, .. } => Some(*family),
@@ -279,7 +298,9 @@ impl BindTarget {
                 interface: LocalInterface::Address(addr),
                 ..
             } => Some(Family::of(addr.ip())),
-            BindTarget::SpecificInterface { .. } | BindTarget::Port(_) => None,
+            BindTarget::SpecificInterface { .. }
+            | BindTarget::Port(_)
+            | BindTarget::Inherited(_) => None,
         }
     }
 }
@@ -305,6 +326,7 @@ impl fmt::Display for BindTarget {
                 LocalInterface::Name(name) => write!(f, "{name}:{port}"),
             },
             BindTarget::Port(range) => write!(f, "port:{range}"),
+            BindTarget::Inherited(which) => write!(f, "{which}"),
         }
     }
 }
@@ -482,6 +504,98 @@ impl fmt::Display for Zone {
         match self {
             Zone::Name(name) => write!(f, "{name}"),
             Zone::Index(index) => write!(f, "{index}"),
+        }
+    }
+}
+
+/// Which of the sockets a service manager handed over a [`BindTarget::Inherited`] takes: by
+/// fd number (`fd:3`; systemd hands them over from fd 3 on) or by name (`fd:web`, the `.socket`
+/// unit's `FileDescriptorName=`, as `LISTEN_FDNAMES` lists it).
+///
+/// `sd-listen:NAME` (tokio-listener's spelling) is read as `fd:NAME`.
+///
+/// ```
+/// use bindpolicy::{BindTarget, Inherited};
+///
+/// let target: BindTarget = "fd:3".parse()?;
+/// assert_eq!(target, BindTarget::inherited(Inherited::fd(3)?));
+/// assert_eq!("sd-listen:web".parse::<BindTarget>()?.to_string(), "fd:web");
+/// assert!(Inherited::fd(2).is_err());
+/// # Ok::<(), bindpolicy::ParseError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Inherited(Which);
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Which {
+    Fd(u32),
+    Name(String),
+}
+
+impl Inherited {
+    /// By fd number: 3 or more.
+    ///
+    /// # Errors
+    ///
+    /// Below 3: 0, 1 and 2 are standard input, output and error, never a handed-over socket.
+    pub fn fd(fd: u32) -> Result<Self, ParseError> {
+        if fd < 3 {
+            let text = fd.to_string();
+            return Err(ParseError::new(
+                &format!("fd:{text}"),
+                3,
+                ParseErrorKind::InvalidInherited(text),
+            ));
+        }
+        Ok(Inherited(Which::Fd(fd)))
+    }
+
+    /// By `FileDescriptorName=`: 1 to 255 printable ASCII characters but `:`, `$` and space,
+    /// not only digits (that is an fd number).
+    ///
+    /// # Errors
+    ///
+    /// A name systemd would not hand over, or one made only of digits.
+    pub fn name(name: &str) -> Result<Self, ParseError> {
+        let valid = !name.is_empty()
+            && name.len() <= 255
+            && !name.bytes().all(|b| b.is_ascii_digit())
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_graphic() && b != b':' && b != b'$');
+        if !valid {
+            return Err(ParseError::new(
+                &format!("fd:{name}"),
+                3,
+                ParseErrorKind::InvalidInherited(name.to_owned()),
+            ));
+        }
+        Ok(Inherited(Which::Name(name.to_owned())))
+    }
+
+    /// The fd number, for `fd:N`.
+    pub fn fd_number(&self) -> Option<u32> {
+        match &self.0 {
+            Which::Fd(fd) => Some(*fd),
+            Which::Name(_) => None,
+        }
+    }
+
+    /// The name, for `fd:NAME`.
+    pub fn fd_name(&self) -> Option<&str> {
+        match &self.0 {
+            Which::Fd(_) => None,
+            Which::Name(name) => Some(name),
+        }
+    }
+}
+
+impl fmt::Display for Inherited {
+    /// `fd:3` or `fd:web`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            Which::Fd(fd) => write!(f, "fd:{fd}"),
+            Which::Name(name) => write!(f, "fd:{name}"),
         }
     }
 }

@@ -7,6 +7,9 @@
 //!           | "[" ipv6 [ "%" zone ] "]" ":" port                 ; [::], [::1], or one address
 //!           | ifname ":" port                                    ; every address of an interface
 //!           | "port" ":" port [ "-" port ]                       ; client source port(s)
+//!           | ( "fd" | "sd-listen" ) ":" ( fd | fdname )         ; a handed-over socket
+//! fd        = nonzero-digit *digit                               ; 3 or more
+//! fdname    = 1*255 printable ASCII but ":" "$", not only digits ; FileDescriptorName=
 //! port      = "0" | nonzero-digit *digit                         ; 0-65535, ASCII, no sign
 //! zone      = ifname | nonzero-index
 //! ```
@@ -21,7 +24,8 @@ use std::str::FromStr;
 
 use super::error::{ParseError, ParseErrorKind, Subject};
 use super::{
-    BindTarget, InterfaceName, LocalAddress, LocalInterface, PortRange, Zone, is_link_local_v6,
+    BindTarget, Inherited, InterfaceName, LocalAddress, LocalInterface, PortRange, Zone,
+    is_link_local_v6,
 };
 
 impl FromStr for BindTarget {
@@ -330,6 +334,9 @@ fn parse_host_port(host: &str, port_text: &str, port_at: usize) -> Result<BindTa
     if host.eq_ignore_ascii_case("port") {
         return parse_range(port_text, port_at).map(BindTarget::Port);
     }
+    if host.eq_ignore_ascii_case("fd") || host.eq_ignore_ascii_case("sd-listen") {
+        return parse_inherited(port_text, port_at).map(BindTarget::Inherited);
+    }
     let port = parse_port(port_text, port_at)?;
     if host.is_empty() || host == "*" || host.eq_ignore_ascii_case("any") {
         return Ok(BindTarget::any(port));
@@ -354,6 +361,19 @@ fn parse_host_port(host: &str, port_text: &str, port_at: usize) -> Result<BindTa
         interface: LocalInterface::Name(InterfaceName(host.to_owned())),
         port,
     })
+}
+
+/// After `fd:` (or `sd-listen:`): an fd number from 3, no leading zero, or a name.
+fn parse_inherited(text: &str, at: usize) -> Result<Inherited, Partial> {
+    let invalid = || (at, ParseErrorKind::InvalidInherited(text.to_owned()));
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        if text.len() > 1 && text.starts_with('0') {
+            return Err(invalid());
+        }
+        let fd = text.parse::<u32>().map_err(|_| invalid())?;
+        return Inherited::fd(fd).map_err(|_| invalid());
+    }
+    Inherited::name(text).map_err(|_| invalid())
 }
 
 /// Strict dotted-quad: four decimal parts, 0-255, no leading zeros (which some tools read as
