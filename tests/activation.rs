@@ -421,6 +421,7 @@ fn a_socket_bound_but_not_listening_is_refused() {
 #[test]
 #[ignore = "a child process of the activation tests"]
 fn child_listen() {
+    watchdog();
     let target: BindTarget = std::env::var("BP_TARGET").unwrap().parse().unwrap();
     let inherit: Inherit = std::env::var("BP_INHERIT")
         .unwrap_or_else(|_| "on".to_owned())
@@ -466,6 +467,15 @@ fn child_listen() {
     }
 }
 
+/// A child never outlives its test by more than 10 s, whatever it waits for.
+fn watchdog() {
+    std::thread::spawn(|| {
+        std::thread::sleep(Duration::from_secs(10));
+        println!("RESULT the child timed out");
+        std::process::exit(2);
+    });
+}
+
 fn describe(fds: &[i32], addrs: &[SocketAddr]) -> String {
     let addrs: Vec<String> = addrs.iter().map(ToString::to_string).collect();
     format!("ok fds={fds:?} addrs=[{}]", addrs.join(", "))
@@ -504,6 +514,7 @@ fn child_grandchild() {
 #[test]
 #[ignore = "a child process of the activation tests"]
 fn child_tokio() {
+    watchdog();
     let target: BindTarget = std::env::var("BP_TARGET").unwrap().parse().unwrap();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -568,4 +579,56 @@ fn listen_args_take_inherit() {
     let args = Args::try_parse_from(["app"]).unwrap();
     assert_eq!(args.listen.options().get_inherit(), Inherit::On);
     assert!(Args::try_parse_from(["app", "--inherit", "maybe"]).is_err());
+}
+
+#[test]
+fn fd_targets_take_the_socket_by_number_and_by_name() {
+    need_activator!();
+    let port = free_port();
+    let v4: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let mut args = l(&v4.to_string());
+    args.extend(l(&format!("[::1]:{port}")));
+    args.push("--fdname=web:admin".to_owned());
+    let (answer, result) = tcp_case(&args, "fd:3", v4);
+    assert_eq!(result, format!("ok fds=[3] addrs=[{v4}]"));
+    assert_eq!(answer, "served\n");
+    let v6: SocketAddr = format!("[::1]:{port}").parse().unwrap();
+    let (_, result) = tcp_case(&args, "sd-listen:admin", v6);
+    assert_eq!(result, format!("ok fds=[4] addrs=[{v6}]"));
+}
+
+#[test]
+fn an_fd_name_not_handed_over_is_a_typed_error() {
+    need_activator!();
+    let port = free_port();
+    let v4: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let mut args = l(&v4.to_string());
+    args.push("--fdname=web".to_owned());
+    let (_, result) = tcp_case(&args, "fd:api", v4);
+    assert_eq!(
+        result,
+        format!(
+            "inherited_mismatch fd:api: the service manager handed over fd 3 \"web\" (TCP \
+             {v4}), and an fd named \"api\" is not among them; add FileDescriptorName=api to \
+             the .socket unit"
+        )
+    );
+}
+
+#[test]
+fn an_fd_target_of_the_wrong_transport_is_a_typed_error() {
+    need_activator!();
+    let port = free_port();
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let mut args = l(&addr.to_string());
+    args.push("--datagram".to_owned());
+    let child = activate(&args, "child_listen", &[("BP_TARGET", "fd:3")]);
+    let output = trigger_udp(child, addr);
+    assert_eq!(
+        result_line(&output),
+        format!(
+            "inherited_mismatch fd:3: the service manager handed over fd 3 (UDP {addr}), and \
+             fd 3 is UDP, not TCP; make the .socket unit say ListenStream="
+        )
+    );
 }

@@ -6,8 +6,8 @@ use std::num::NonZeroU32;
 
 use bindpolicy::ParseErrorKind as K;
 use bindpolicy::{
-    BindTarget, Family, InterfaceName, LocalAddress, LocalInterface, ParseErrorKind, PortRange,
-    Zone,
+    BindTarget, Family, Inherited, InterfaceName, LocalAddress, LocalInterface, ParseErrorKind,
+    PortRange, Zone,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -68,6 +68,8 @@ enum Meaning {
     /// By interface name.
     Name,
     Port,
+    /// A socket a service manager hands over.
+    Inherited,
 }
 
 fn meaning(target: &BindTarget) -> Meaning {
@@ -83,6 +85,7 @@ fn meaning(target: &BindTarget) -> Meaning {
             ..
         } => Meaning::Name,
         BindTarget::Port(_) => Meaning::Port,
+        BindTarget::Inherited(_) => Meaning::Inherited,
         other => panic!("a variant this test does not know: {other:?}"),
     }
 }
@@ -193,6 +196,11 @@ fn every_row_of_the_grammar_table_parses_to_its_meaning_and_canonical_form() {
         ("br-lan:53", Meaning::Name, iface("br-lan", 53), "br-lan:53"),
         ("port:40000", Meaning::Port, ports(40000, 40000), "port:40000"),
         ("port:40000-40100", Meaning::Port, ports(40000, 40100), "port:40000-40100"),
+        ("fd:3", Meaning::Inherited, BindTarget::inherited(Inherited::fd(3).unwrap()), "fd:3"),
+        ("FD:3", Meaning::Inherited, BindTarget::inherited(Inherited::fd(3).unwrap()), "fd:3"),
+        ("fd:web", Meaning::Inherited, BindTarget::inherited(Inherited::name("web").unwrap()), "fd:web"),
+        ("sd-listen:web", Meaning::Inherited, BindTarget::inherited(Inherited::name("web").unwrap()), "fd:web"),
+        ("fd:Web.1", Meaning::Inherited, BindTarget::inherited(Inherited::name("Web.1").unwrap()), "fd:Web.1"),
     ];
     for (input, meaning, expected, canonical) in &rows {
         assert_accepts(input, *meaning, expected, canonical);
@@ -864,7 +872,7 @@ fn the_meaning_table_in_docs_grammar_md_parses_to_its_canonical_column() {
             rows += 1;
         }
     }
-    assert_eq!(rows, 20, "the meaning table has 20 example inputs");
+    assert_eq!(rows, 23, "the meaning table has 23 example inputs");
 }
 
 /// A did-you-mean is checked by parsing it; that check must not suggest in turn, or input made
@@ -945,4 +953,32 @@ fn conversions_and_accessors_take_targets_apart() {
     assert_eq!(source.to_string(), "port:40000-40100");
     assert_eq!(source.ports(), range);
     assert_eq!(source.address(), None);
+}
+
+#[test]
+fn an_inherited_target_has_no_port_family_or_address() {
+    let target = parse("fd:web");
+    assert!(target.is_inherited());
+    assert_eq!(target.port(), 0);
+    assert_eq!(target.family(), None);
+    assert_eq!(target.with_port(80), target);
+    assert_eq!(target.kind_name(), "inherited");
+    let BindTarget::Inherited(which) = &target else {
+        panic!("{target:?}");
+    };
+    assert_eq!((which.fd_number(), which.fd_name()), (None, Some("web")));
+    assert_eq!(Inherited::fd(7).unwrap().fd_number(), Some(7));
+    for bad in ["", "123", "a:b", "a b", "a$b"] {
+        assert!(Inherited::name(bad).is_err(), "{bad:?}");
+    }
+    assert!(Inherited::name(&"x".repeat(256)).is_err());
+    assert!(Inherited::name(&"x".repeat(255)).is_ok());
+    let err = target.resolve().unwrap_err();
+    assert_eq!(err.kind(), bindpolicy::ErrorKind::InheritedMismatch);
+    assert_eq!(
+        err.to_string(),
+        "fd:web: a socket the service manager hands over has no address before a listen takes \
+         it, and it is a listener, not a client's source; listen on it (listen() takes it as the \
+         .socket unit bound it), or name the address the unit binds, e.g. *:8080"
+    );
 }

@@ -6,8 +6,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV6};
 use std::num::NonZeroU32;
 
 use bindpolicy::{
-    BindTarget, Family, InterfaceName, LocalAddress, LocalInterface, ParseErrorKind, PortRange,
-    Zone,
+    BindTarget, Family, Inherited, InterfaceName, LocalAddress, LocalInterface, ParseErrorKind,
+    PortRange, Zone,
 };
 use proptest::prelude::*;
 
@@ -109,6 +109,8 @@ enum Ctor {
     NamedZone(Ipv6Addr, String, u16),
     Interface(String, u16),
     Ports(u16, u16),
+    Fd(u32),
+    FdName(String),
 }
 
 fn ctor() -> impl Strategy<Value = Ctor> {
@@ -133,6 +135,8 @@ fn ctor() -> impl Strategy<Value = Ctor> {
             (1..=u16::MAX, 1..=u16::MAX).prop_map(|(a, b)| (a.min(b), a.max(b))),
         ]
         .prop_map(|(first, last)| Ctor::Ports(first, last)),
+        1 => (3..=u32::MAX).prop_map(Ctor::Fd),
+        1 => "[a-zA-Z_.-][!-#%-9;-~]{0,40}".prop_map(Ctor::FdName),
     ]
 }
 
@@ -164,6 +168,8 @@ fn build(ctor: &Ctor) -> Result<BindTarget, String> {
         Ctor::Ports(first, last) => {
             BindTarget::source_ports(PortRange::new(*first, *last).map_err(fail)?)
         }
+        Ctor::Fd(fd) => BindTarget::inherited(Inherited::fd(*fd).map_err(fail)?),
+        Ctor::FdName(name) => BindTarget::inherited(Inherited::name(name).map_err(fail)?),
     })
 }
 
@@ -171,6 +177,8 @@ fn build(ctor: &Ctor) -> Result<BindTarget, String> {
 /// often than by uniform strings.
 fn spec_like() -> impl Strategy<Value = String> {
     const PIECES: &[&str] = &[
+        "fd:",
+        "sd-listen:",
         "[",
         "]",
         ":",

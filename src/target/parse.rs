@@ -89,7 +89,14 @@ fn parse(input: &str, suggest: Suggest) -> Result<BindTarget, ParseError> {
     if let Some(at) = input.find("://") {
         let rest = input.get(at + 3..).unwrap_or_default();
         let e = err((0, ParseErrorKind::Scheme));
-        return Err(if suggest == Suggest::Yes && parses(rest) {
+        // gunicorn's and service-binding's `fd://3` is this grammar's `fd:3`.
+        let fd = format!("fd:{rest}");
+        let is_fd = input
+            .get(..at)
+            .is_some_and(|s| s.eq_ignore_ascii_case("fd"));
+        return Err(if suggest == Suggest::Yes && is_fd && parses(&fd) {
+            e.suggest(fd, "")
+        } else if suggest == Suggest::Yes && parses(rest) {
             e.suggest(rest, "")
         } else {
             e
