@@ -542,7 +542,7 @@ impl Inherited {
         if fd < 3 {
             let text = fd.to_string();
             return Err(ParseError::new(
-                &format!("fd:{text}"),
+                format!("fd:{text}"),
                 3,
                 ParseErrorKind::InvalidInherited(text),
             ));
@@ -565,7 +565,7 @@ impl Inherited {
                 .all(|b| b.is_ascii_graphic() && b != b':' && b != b'$');
         if !valid {
             return Err(ParseError::new(
-                &format!("fd:{name}"),
+                format!("fd:{name}"),
                 3,
                 ParseErrorKind::InvalidInherited(name.to_owned()),
             ));
