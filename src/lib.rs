@@ -150,8 +150,8 @@
 #![cfg_attr(doctest, doc = include_str!("../README.md"))]
 #![cfg_attr(doctest, doc = include_str!("../docs/guide.md"))]
 
-// Layers, bottom to top; each module imports only from the layers below it
-// (tests/layers.rs checks it). See the Architecture section above.
+// The modules, as rustfmt orders them. Their layers, bottom to top, are in the Architecture
+// section above; tests/layers.rs checks that each imports only from the layers below it.
 #[cfg(feature = "axum")]
 mod axum;
 #[cfg(feature = "clap")]
