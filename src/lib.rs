@@ -119,6 +119,7 @@
 // (tests/layers.rs checks it). See the Architecture section above.
 mod client;
 mod config;
+mod dialect;
 mod error;
 mod interfaces;
 mod listen;
@@ -133,6 +134,10 @@ mod text;
 
 pub use crate::client::Connector;
 pub use crate::config::{ConfigError, ListenConfig, Overlap};
+pub use crate::dialect::{
+    Binding, Dialect, DialectError, DialectErrorKind, DialectWarning, Transport, Translation,
+    UnknownDialect, WriteError, WriteErrorKind,
+};
 pub use crate::error::{Cause, Error, ErrorKind, Phase, PortHolder, Result};
 pub use crate::interfaces::{
     Interface, InterfaceAddr, Interfaces, PortPrivilege, Scope, ScopeError,
