@@ -98,10 +98,7 @@ fn publish(cx: &Cx<'_>, value: &str, out: &mut Out) -> Result<(), Partial> {
         Some(text) if !text.is_empty() => {
             let ports = lex::port_range(cx, text)?;
             if ports.len() != container.len() {
-                return cx.err(
-                    text,
-                    K::Unsupported("a host port range of another length than the container's"),
-                );
+                return cx.err(text, K::RangeMismatch);
             }
             ports
         }

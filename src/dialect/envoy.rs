@@ -53,10 +53,10 @@ pub(super) fn read(cx: &Cx<'_>) -> Read {
         }
     }
     let Some(address) = address else {
-        return Err((cx.input.len(), K::MissingValue("address")));
+        return Err((cx.input.len(), K::MissingField("address")));
     };
     let Some(port) = port else {
-        return Err((cx.input.len(), K::MissingValue("port_value")));
+        return Err((cx.input.len(), K::MissingField("port_value")));
     };
     let ipv4_compat = compat.and_then(lex::boolean).unwrap_or(false);
     let mut out = Out::default();
@@ -104,12 +104,12 @@ fn fields<'a>(cx: &Cx<'a>) -> Result<Vec<(&'a str, &'a str)>, Partial> {
         .split(|c: char| c == ',' || c.is_ascii_whitespace())
         .filter(|w| !w.is_empty());
     while let Some(word) = words.next() {
-        if let Some(key) = word.strip_suffix(':') {
+        if let Some((key, value)) = word.split_once('=') {
+            fields.push((key, lex::unquote(value)));
+        } else if let Some(key) = word.strip_suffix(':') {
             let Some(value) = words.next() else {
                 return cx.err(word, K::MissingValue("this field"));
             };
-            fields.push((key, lex::unquote(value)));
-        } else if let Some((key, value)) = word.split_once('=') {
             fields.push((key, lex::unquote(value)));
         } else {
             return cx.err(word, K::Unexpected(word.to_owned()));

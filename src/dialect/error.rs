@@ -161,6 +161,15 @@ pub enum DialectErrorKind {
     /// Text where nothing more belongs.
     #[error("unexpected {0:?}")]
     Unexpected(String),
+    /// A host port range whose length differs from the container port range's.
+    #[error(
+        "the host port range and the container port range differ in length (Docker would pick \
+         one host port of the range)"
+    )]
+    RangeMismatch,
+    /// A required field that is not there.
+    #[error("no {0} field")]
+    MissingField(&'static str),
     /// Settings with no listen address among them.
     #[error("no listen address")]
     NoAddress,

@@ -65,6 +65,8 @@ pub(super) fn bind(cx: &Cx<'_>, value: &str, out: &mut Out) -> Result<Binding, P
             return cx.err(hp.host, K::InvalidAddress(hp.host.to_owned()));
         };
         let address = Ipv4Addr::from(n);
+        out.warnings
+            .retain(|w| !matches!(w, DialectWarning::DefaultPort { .. }));
         out.warn(DialectWarning::HostIsPort {
             written: hp.host.to_owned(),
             address,

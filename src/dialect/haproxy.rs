@@ -209,10 +209,10 @@ fn address(
         }
     }
     let v6_any = ip.is_ipv6() && ip.is_unspecified();
-    if !v6_any && v6 != V6::System && !(ip.is_ipv6() && v6 == V6::Only) {
+    if ip.is_ipv4() && v6 == V6::Both {
         out.warn(DialectWarning::Ignored {
             parameter: v6_word.to_owned(),
-            reason: "it applies to an IPv6 wildcard only; this socket stays as it is",
+            reason: "it applies to an IPv6 wildcard only; this socket stays IPv4",
         });
     }
     if v6_any && v6 == V6::System {
