@@ -263,7 +263,13 @@ impl Connector {
             IpAddr::V6(v6) => SocketAddr::V6(SocketAddrV6::new(v6, 0, 0, scope_id)),
             IpAddr::V4(_) => SocketAddr::new(ip, 0),
         };
-        let remote_is_source = remote.ip().is_loopback() || remote.ip() == ip;
+        // A self-connect needs the same address and port on both ends: 127.0.0.1:P to
+        // 127.0.0.2:P is none. A wildcard source toward its family's loopback address leaves
+        // from that very address; toward another address of this machine it leaves from that
+        // one, which the check after connect() catches.
+        let primary_loopback = remote.ip() == IpAddr::V4(Ipv4Addr::LOCALHOST)
+            || remote.ip() == IpAddr::V6(Ipv6Addr::LOCALHOST);
+        let remote_is_source = remote.ip() == ip || (ip.is_unspecified() && primary_loopback);
         if ports.len() == 1
             && ports.first() != 0
             && ports.first() == remote.port()

@@ -229,13 +229,14 @@ impl ListenConfig {
     ///
     /// [`ConfigError::Overlap`] for the first lint finding, [`ConfigError::Policy`], and
     /// [`ConfigError::Bind`] with any error of [`BindTarget::resolve_with`] and
-    /// [`Resolved::listen_with`]. The facts are those of [`Interfaces::for_targets`], so each
-    /// target gets the verdict [`BindTarget::resolve`] gives it.
+    /// [`Resolved::listen_with`]. The facts are those of [`Interfaces::current_for`], a
+    /// superset of what [`BindTarget::resolve`] reads: each target gets the verdict
+    /// `resolve()` gives it, and the policy's fix can name any address of the machine.
     pub fn listen(&self) -> Result<Vec<Listeners>, ConfigError> {
         if let Some(overlap) = self.lint().into_iter().next() {
             return Err(ConfigError::Overlap(Box::new(overlap)));
         }
-        let interfaces = Interfaces::for_targets(&self.listen)?;
+        let interfaces = Interfaces::current_for(&self.listen)?;
         let resolved = self
             .listen
             .iter()

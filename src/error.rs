@@ -285,6 +285,23 @@ pub enum Error {
         option: &'static str,
     },
 
+    /// The IPv6 address failed duplicate address detection: another host on the link has it,
+    /// and the kernel never lets this machine bind it. Waiting does not help.
+    #[error(
+        "{addr} on {interface} failed duplicate address detection: another host on the link \
+         already uses it, so the kernel will never bind it here (waiting does not help); find \
+         that host (ip -6 neigh show {addr}), or remove the address (ip addr del \
+         {addr}/{prefix_len} dev {interface}) and use another"
+    )]
+    DadFailed {
+        /// The address.
+        addr: IpAddr,
+        /// Its interface.
+        interface: String,
+        /// Its prefix length.
+        prefix_len: u8,
+    },
+
     /// Any other OS error, with the phase and address.
     #[error("{phase} failed for {addr}")]
     Io {
@@ -353,6 +370,8 @@ pub enum ErrorKind {
     NoAddress,
     /// A link-local address needs a zone.
     ZoneRequired,
+    /// The address failed duplicate address detection.
+    DadFailed,
     /// The address family is not available.
     FamilyUnsupported,
     /// The source and remote families differ.
@@ -401,6 +420,7 @@ impl ErrorKind {
             ErrorKind::InterfaceNotFound => "interface_not_found",
             ErrorKind::NoAddress => "no_address",
             ErrorKind::ZoneRequired => "zone_required",
+            ErrorKind::DadFailed => "dad_failed",
             ErrorKind::FamilyUnsupported => "family_unsupported",
             ErrorKind::FamilyMismatch => "family_mismatch",
             ErrorKind::NotListenable => "not_listenable",
@@ -432,7 +452,9 @@ impl ErrorKind {
             | ErrorKind::EnvInvalid => io::ErrorKind::InvalidInput,
             ErrorKind::PolicyViolation => io::ErrorKind::PermissionDenied,
             ErrorKind::EnvNotSet => io::ErrorKind::NotFound,
-            ErrorKind::AddrNotAvailable | ErrorKind::TimeWait => io::ErrorKind::AddrNotAvailable,
+            ErrorKind::AddrNotAvailable | ErrorKind::TimeWait | ErrorKind::DadFailed => {
+                io::ErrorKind::AddrNotAvailable
+            }
             ErrorKind::InterfaceNotFound | ErrorKind::NoAddress => io::ErrorKind::NotFound,
             ErrorKind::ZoneRequired => io::ErrorKind::InvalidInput,
             ErrorKind::FamilyUnsupported | ErrorKind::Unsupported => io::ErrorKind::Unsupported,
@@ -467,6 +489,7 @@ impl Error {
             Error::InterfaceNotFound { .. } => ErrorKind::InterfaceNotFound,
             Error::NoAddress { .. } => ErrorKind::NoAddress,
             Error::ZoneRequired { .. } => ErrorKind::ZoneRequired,
+            Error::DadFailed { .. } => ErrorKind::DadFailed,
             Error::FamilyUnsupported { .. } => ErrorKind::FamilyUnsupported,
             Error::FamilyMismatch { .. } => ErrorKind::FamilyMismatch,
             Error::NotListenable { .. } => ErrorKind::NotListenable,

@@ -60,6 +60,7 @@
 //! | [`BindTarget::listen`], [`BindTarget::bind_udp`] (and `_with` options) | bind, all or nothing | listen |
 //! | [`BindTarget::connect`], [`BindTarget::connect_udp`], [`BindTarget::connector`] | a pinned client source | client |
 //! | [`BindTarget::from_env`], [`BindTarget::from_port_env`] | read the operator's variable | config |
+//! | [`BindTarget::meaning`], [`BindTarget::kind_name`] | say what it means; no I/O | explain |
 //!
 //! # Architecture
 //!
@@ -86,12 +87,15 @@
 //! 7. **Policy and configuration**: `policy` ([`BindPolicy`], its [`PolicyViolation`]) and
 //!    `config` ([`ListenConfig`], its [`ConfigError`] wrapping the lower errors).
 //!
-//! Adapters sit on top: `serde` (feature `serde`).
+//! Adapters sit on top: `explain`, the same facts in plain words ([`BindTarget::meaning`], the
+//! `Display` of [`Exposure`] and [`Reachable`], [`Resolved::explain`] and its [`Explanation`]),
+//! and `serde` (feature `serde`).
 
 //! # Features
 //!
 //! - `serde`: targets, port ranges, policies and listen sections (de)serialize, targets as
-//!   their canonical strings.
+//!   their canonical strings; the report types ([`Resolved`], [`Exposure`], [`Warning`],
+//!   [`Interfaces`], [`Error`], ...) serialize, as the `bindpolicy` tool's `--json` shows them.
 //! - `tokio`: [`Connector::connect_tokio`] and [`Listeners::into_tokio`].
 //!
 //! # Platform support
@@ -121,6 +125,7 @@ mod client;
 mod config;
 mod dialect;
 mod error;
+mod explain;
 mod interfaces;
 mod listen;
 mod policy;
@@ -139,8 +144,10 @@ pub use crate::dialect::{
     UnknownDialect, WriteError, WriteErrorKind,
 };
 pub use crate::error::{Cause, Error, ErrorKind, Phase, PortHolder, Result};
+pub use crate::explain::Explanation;
 pub use crate::interfaces::{
-    Interface, InterfaceAddr, Interfaces, PortPrivilege, Scope, ScopeError,
+    Dad, Interface, InterfaceAddr, Interfaces, LocalRoute, NonlocalBind, PortPrivilege, Scope,
+    ScopeError,
 };
 pub use crate::listen::{Bound, FreeBind, ListenOptions, Listeners, UdpSockets};
 pub use crate::policy::{BindPolicy, PolicyRule, PolicyViolation};

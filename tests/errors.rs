@@ -160,6 +160,12 @@ fn every_variant() -> Vec<(Error, ErrorKind, &'static str, io::ErrorKind)> {
             Io::Unsupported,
         ),
         (
+            Error::DadFailed { addr: ip("fd00::7"), interface: "eth0".into(), prefix_len: 64 },
+            ErrorKind::DadFailed,
+            "dad_failed",
+            Io::AddrNotAvailable,
+        ),
+        (
             Error::Io { addr: local, phase: Phase::Listen, source: os(Io::Other) },
             ErrorKind::Io,
             "io",
@@ -258,9 +264,9 @@ fn kind_names_are_distinct_snake_case() {
         .collect();
     names.sort_unstable();
     names.dedup();
-    // 22 `Error` variants and 5 of `ConfigError`'s own share 24 kinds: AddrNotLocal and
+    // 23 `Error` variants and 5 of `ConfigError`'s own share 25 kinds: AddrNotLocal and
     // ZoneMismatch are AddrNotAvailable, and EnvNotUnicode is EnvInvalid.
-    assert_eq!(names.len(), 24, "{names:?}");
+    assert_eq!(names.len(), 25, "{names:?}");
     for name in names {
         assert!(
             !name.is_empty() && name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),

@@ -264,14 +264,32 @@ fn foreign_ipv6_address_is_addr_not_available_with_the_exact_message() {
 
 #[test]
 fn foreign_address_on_a_host_without_addresses_says_none_found() {
-    let err = fail("192.168.158.94:80", &Interfaces::default());
+    let err = fail("[fd00::94]:80", &Interfaces::default());
     assert_eq!(
         err.to_string(),
-        "192.168.158.94 is not an address of this machine, so the kernel would refuse to bind it \
+        "fd00::94 is not an address of this machine, so the kernel would refuse to bind it \
          (EADDRNOTAVAIL, \"Cannot assign requested address\"). A server can only listen on its \
-         own addresses: none found. To accept connections from 192.168.158.94, listen on \
-         0.0.0.0:80 (every interface)."
+         own addresses: none found. To accept connections from fd00::94, listen on [::]:80 \
+         (every interface)."
     );
+}
+
+/// Without any IPv4 address there is no local table yet (a namespace whose lo was never up),
+/// and Linux binds every IPv4 address: measured in a fresh namespace, 198.18.5.5 and
+/// 127.0.0.1 both bind.
+#[cfg(target_os = "linux")]
+#[test]
+fn without_any_ipv4_address_every_ipv4_address_binds_with_a_warning() {
+    let resolved = resolve("192.168.158.94:80", &Interfaces::default());
+    assert_eq!(socket_addrs(&resolved), ["192.168.158.94:80"]);
+    assert_eq!(resolved.warnings(), [Warning::NoLocalTable]);
+    assert_eq!(
+        resolved.warnings()[0].to_string(),
+        "no interface has an IPv4 address (lo was never brought up), so the kernel accepts any \
+         IPv4 address and nothing can reach it; bring lo up (ip link set lo up)"
+    );
+    // IPv6 has no such rule.
+    fail("[fd00::94]:80", &Interfaces::default());
 }
 
 #[cfg(target_os = "linux")]
@@ -310,7 +328,8 @@ fn tentative_address_resolves_with_a_tentative_warning() {
     assert_eq!(
         resolved.warnings()[0].to_string(),
         "2001:db8:71::67 on eth0 is tentative: binding it fails (EADDRNOTAVAIL) until duplicate \
-         address detection completes"
+         address detection completes, about 1 s after the address was added (dad_transmits × \
+         retrans_time_ms, 1 × 1000 ms by default)"
     );
     // The IPv4 address of the same interface is not tentative.
     assert!(
@@ -827,7 +846,9 @@ fn interface_down_warning_once_per_interface() {
     );
     assert_eq!(
         resolved.warnings()[0].to_string(),
-        "interface eth0 is down: nothing arrives until it is up (ip link set eth0 up)"
+        "interface eth0 is down: nothing comes in through it until it is up (ip link set eth0 \
+         up); its IPv4 addresses stay this machine's, so packets for them that reach another \
+         interface still arrive"
     );
     assert_eq!(
         warning_kinds(&resolve("192.168.71.67:80", &snapshot)),

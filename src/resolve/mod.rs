@@ -10,7 +10,7 @@ pub use self::exposure::{Exposure, Network, Reach, Reachable};
 pub use self::warning::Warning;
 
 use crate::error::{Error, Result};
-use crate::interfaces::{Interface, Interfaces, Scope};
+use crate::interfaces::{Dad, Interface, InterfaceAddr, Interfaces, Scope};
 use crate::target::{BindTarget, Family, LocalAddress, LocalInterface, Zone, is_link_local_v6};
 
 impl BindTarget {
@@ -81,7 +81,7 @@ impl BindTarget {
             BindTarget::SpecificInterface {
                 interface: LocalInterface::Address(addr),
                 port,
-            } => vec![address(addr, *port, interfaces)?],
+            } => vec![address(addr, *port, interfaces, &mut warnings)?],
             BindTarget::SpecificInterface {
                 interface: LocalInterface::Name(name),
                 port,
@@ -150,16 +150,29 @@ fn loopbacks(
     interfaces: &Interfaces,
     warnings: &mut Vec<Warning>,
 ) -> Result<Vec<ResolvedAddr>> {
-    let v4 = ResolvedAddr::new(
-        SocketAddr::new(Ipv4Addr::LOCALHOST.into(), port),
-        interfaces.loopback_name(false),
-    );
+    let v4_name = interfaces.loopback_name(false);
+    let v4 = ResolvedAddr::new(SocketAddr::new(Ipv4Addr::LOCALHOST.into(), port), v4_name);
     let has_v6 = interfaces.loopback_name(true).is_some();
     let v6 = ResolvedAddr::new(
         SocketAddr::new(Ipv6Addr::LOCALHOST.into(), port),
         interfaces.loopback_name(true),
     );
-    Ok(match family {
+    let lo = interfaces.loopback();
+    let lo_down = lo.is_some_and(|lo| !lo.is_up());
+    // 127.0.0.1 binds where lo carries it, or where IPv4 has no local table at all.
+    let v4_binds = v4_name.is_some()
+        || interfaces.has_no_ipv4_table()
+        || interfaces
+            .unlisted_local(IpAddr::V4(Ipv4Addr::LOCALHOST))
+            .is_some();
+    if family != Family::Ipv6 && !v4_binds {
+        return Err(Error::NoAddress {
+            interface: lo.map_or("lo", |lo| lo.name()).to_owned(),
+            family: Family::Ipv4,
+            state: if lo_down { "down" } else { "up" }.to_owned(),
+        });
+    }
+    let addrs = match family {
         Family::Ipv4 => vec![v4],
         Family::Ipv6 if has_v6 => vec![v6],
         Family::Ipv6 => {
@@ -175,27 +188,54 @@ fn loopbacks(
             });
             vec![v4]
         }
-    })
+    };
+    if interfaces.has_no_ipv4_table() && family != Family::Ipv6 {
+        warnings.push(Warning::NoLocalTable);
+    }
+    if lo_down || (v4_name.is_none() && family != Family::Ipv6) {
+        warnings.push(Warning::LoopbackDown {
+            target: target.clone(),
+            interface: lo.map_or("lo", |lo| lo.name()).to_owned(),
+        });
+    }
+    Ok(addrs)
 }
 
-fn address(addr: &LocalAddress, port: u16, interfaces: &Interfaces) -> Result<ResolvedAddr> {
+/// One address, by the kernel's rules: IPv4 binds where an interface lists it (up or down: its
+/// local route stays), where a local or broadcast route covers it, or where IPv4 has no local
+/// table; IPv6 where an interface carries it and DAD allows (tentative is a warning, failed an
+/// error). Failing those, `ip_nonlocal_bind` of the family allows it, with a warning.
+fn address(
+    addr: &LocalAddress,
+    port: u16,
+    interfaces: &Interfaces,
+    warnings: &mut Vec<Warning>,
+) -> Result<ResolvedAddr> {
     let ip = addr.ip();
     if let IpAddr::V6(v6) = ip {
         if is_link_local_v6(ip) {
             return link_local(v6, addr.zone(), port, interfaces);
         }
     }
-    if let Some((iface, _)) = interfaces.carriers(ip).next() {
+    if let Some((iface, a)) = interfaces.carriers(ip).next() {
+        if a.dad() == Dad::Failed {
+            return Err(dad_failed(ip, iface.name(), a.prefix_len()));
+        }
         return Ok(ResolvedAddr::new(
             SocketAddr::new(ip, port),
             Some(iface.name()),
         ));
     }
-    if interfaces.is_local_unlisted(ip) {
-        return Ok(ResolvedAddr::new(
-            SocketAddr::new(ip, port),
-            interfaces.loopback_name(false),
-        ));
+    if let Some(interface) = interfaces.unlisted_local(ip) {
+        return Ok(ResolvedAddr::new(SocketAddr::new(ip, port), interface));
+    }
+    if ip.is_ipv4() && interfaces.has_no_ipv4_table() {
+        warnings.push(Warning::NoLocalTable);
+        return Ok(ResolvedAddr::new(SocketAddr::new(ip, port), None));
+    }
+    if let Some(sysctl) = interfaces.nonlocal_bind().allowing(ip) {
+        warnings.push(Warning::NonlocalBind { addr: ip, sysctl });
+        return Ok(ResolvedAddr::new(SocketAddr::new(ip, port), None));
     }
     Err(Error::AddrNotLocal {
         addr: ip,
@@ -205,6 +245,14 @@ fn address(addr: &LocalAddress, port: u16, interfaces: &Interfaces) -> Result<Re
             .map(|(i, a)| (a.ip(), i.name().to_owned()))
             .collect(),
     })
+}
+
+fn dad_failed(ip: IpAddr, interface: &str, prefix_len: u8) -> Error {
+    Error::DadFailed {
+        addr: ip,
+        interface: interface.to_owned(),
+        prefix_len,
+    }
 }
 
 fn link_local(
@@ -251,6 +299,11 @@ fn link_local(
             named
         }
     };
+    if let Some(a) = chosen.addrs().iter().find(|a| a.ip() == IpAddr::V6(ip)) {
+        if a.dad() == Dad::Failed {
+            return Err(dad_failed(IpAddr::V6(ip), chosen.name(), a.prefix_len()));
+        }
+    }
     Ok(ResolvedAddr::new(
         SocketAddr::V6(SocketAddrV6::new(ip, port, 0, chosen.index().unwrap_or(0))),
         Some(chosen.name()),
@@ -331,12 +384,15 @@ fn listen_warnings(
         let Some(iface) = interfaces.get(name) else {
             continue;
         };
-        if iface
-            .addrs()
-            .iter()
-            .any(|a| a.ip() == resolved.addr.ip() && a.is_tentative())
-        {
+        let entry = iface.addrs().iter().find(|a| a.ip() == resolved.addr.ip());
+        if entry.is_some_and(InterfaceAddr::is_tentative) {
             warnings.push(Warning::Tentative {
+                addr: resolved.addr.ip(),
+                interface: name.to_owned(),
+            });
+        }
+        if entry.is_some_and(InterfaceAddr::is_deprecated) {
+            warnings.push(Warning::Deprecated {
                 addr: resolved.addr.ip(),
                 interface: name.to_owned(),
             });

@@ -45,11 +45,41 @@ pub enum Warning {
         /// Its interface.
         interface: String,
     },
-    /// The interface is down: the bind may succeed, but nothing arrives until it is up.
+    /// The interface is down: its IPv4 addresses stay this machine's (the bind succeeds), and
+    /// traffic through that interface stops, while packets for them that reach another
+    /// interface still arrive (Linux's weak host model).
     InterfaceDown {
         /// The interface.
         interface: String,
     },
+    /// The address deprecated: its preferred lifetime is over. It binds and accepts, but new
+    /// outgoing connections avoid it, and it goes when its valid lifetime ends.
+    Deprecated {
+        /// The address.
+        addr: IpAddr,
+        /// Its interface.
+        interface: String,
+    },
+    /// The address is not this machine's (yet), and `ip_nonlocal_bind` lets the kernel bind it:
+    /// connections arrive once the address is here (a floating address, keepalived).
+    NonlocalBind {
+        /// The address.
+        addr: IpAddr,
+        /// The sysctl that allows it, e.g. `net.ipv4.ip_nonlocal_bind`.
+        sysctl: &'static str,
+    },
+    /// The loopback interface is down (or has no 127.0.0.1): nothing can connect to a
+    /// loopback listener until it is up.
+    LoopbackDown {
+        /// The target.
+        target: BindTarget,
+        /// The loopback interface, `lo`.
+        interface: String,
+    },
+    /// IPv4 has no local table yet (no interface has an IPv4 address: a network namespace
+    /// whose `lo` was never brought up): the kernel accepts a bind of any IPv4 address, and
+    /// nothing can reach it.
+    NoLocalTable,
     /// The listener bound with IP_FREEBIND because the address was not (yet) assigned.
     FreeBind {
         /// The address.
@@ -68,6 +98,10 @@ impl Warning {
             Warning::LinkLocalOnly { .. } => "link_local_only",
             Warning::Tentative { .. } => "tentative",
             Warning::InterfaceDown { .. } => "interface_down",
+            Warning::Deprecated { .. } => "deprecated",
+            Warning::NonlocalBind { .. } => "nonlocal_bind",
+            Warning::LoopbackDown { .. } => "loopback_down",
+            Warning::NoLocalTable => "no_local_table",
             Warning::FreeBind { .. } => "freebind",
         }
     }
@@ -126,12 +160,34 @@ impl fmt::Display for Warning {
             Warning::Tentative { addr, interface } => write!(
                 f,
                 "{addr} on {interface} is tentative: binding it fails (EADDRNOTAVAIL) until \
-                 duplicate address detection completes"
+                 duplicate address detection completes, about 1 s after the address was added \
+                 (dad_transmits × retrans_time_ms, 1 × 1000 ms by default)"
             ),
             Warning::InterfaceDown { interface } => write!(
                 f,
-                "interface {interface} is down: nothing arrives until it is up \
-                 (ip link set {interface} up)"
+                "interface {interface} is down: nothing comes in through it until it is up (ip \
+                 link set {interface} up); its IPv4 addresses stay this machine's, so packets \
+                 for them that reach another interface still arrive"
+            ),
+            Warning::Deprecated { addr, interface } => write!(
+                f,
+                "{addr} on {interface} is deprecated: it binds and accepts, but new outgoing \
+                 connections avoid it, and it goes when its valid lifetime ends"
+            ),
+            Warning::NonlocalBind { addr, sysctl } => write!(
+                f,
+                "{addr} is not an address of this machine (yet); {sysctl}=1 lets the kernel \
+                 bind it, and connections arrive only once the address is here"
+            ),
+            Warning::LoopbackDown { target, interface } => write!(
+                f,
+                "{interface} is down: {target} binds, but nothing can connect to it until \
+                 {interface} is up (ip link set {interface} up)"
+            ),
+            Warning::NoLocalTable => f.write_str(
+                "no interface has an IPv4 address (lo was never brought up), so the kernel \
+                 accepts any IPv4 address and nothing can reach it; bring lo up (ip link set lo \
+                 up)",
             ),
             Warning::FreeBind { addr } => write!(
                 f,

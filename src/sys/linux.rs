@@ -1,23 +1,156 @@
-//! Linux: facts from /proc and /sys. Each reader returns `None` (or nothing) when the file is
-//! missing or malformed; the kernel's answer to the real syscall stays the authority.
+//! Linux: interfaces, addresses and local routes from rtnetlink (`netlink.rs`), the rest from
+//! /proc. Each /proc reader returns `None` (or nothing) when the file is missing or malformed;
+//! the kernel's answer to the real syscall stays the authority.
 
+use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
-/// IFF_UP from <linux/if.h>.
-const IFF_UP: u32 = 0x1;
-/// IFA_F_TENTATIVE from <linux/if_addr.h>: duplicate address detection has not finished.
-const IFA_F_TENTATIVE: u32 = 0x40;
+use super::netlink::Rtnl;
+use super::{Ask, LinkRow, MachineRows};
+
 /// CAP_NET_BIND_SERVICE from <linux/capability.h>.
 const CAP_NET_BIND_SERVICE: u32 = 10;
+/// LOOPBACK_IFINDEX from <net/net_namespace.h>: every namespace's `lo` is index 1.
+const LOOPBACK_INDEX: u32 = 1;
 
-/// Whether `name` is administratively up, from /sys/class/net/NAME/flags (hex).
-pub(crate) fn interface_is_up(name: &str) -> Option<bool> {
-    if name.contains('/') || name.starts_with('.') {
-        return None;
+/// The rows the asks need, through one rtnetlink socket in this thread's namespace.
+pub(crate) fn read(asks: &[Ask<'_>]) -> io::Result<MachineRows> {
+    let mut rtnl = Rtnl::open()?;
+    let mut rows = if asks.contains(&Ask::Everything) {
+        everything(&mut rtnl)?
+    } else {
+        MachineRows::default()
+    };
+    for ask in asks {
+        if rows.complete {
+            // Everything is read; an address may still be local through a route no address
+            // implies (AnyIP).
+            if let Ask::Address(ip) = *ask {
+                rows.local_routes.extend(rtnl.local_route(ip)?);
+            }
+            continue;
+        }
+        let more = match *ask {
+            Ask::Everything => everything(&mut rtnl)?,
+            Ask::Addresses => addresses(&mut rtnl)?,
+            Ask::Interface(name) => match rtnl.link_by_name(name)? {
+                Some(link) => one_link(&mut rtnl, link)?,
+                // The error names the interfaces there are.
+                None => everything(&mut rtnl)?,
+            },
+            Ask::InterfaceIndex(index) => match rtnl.link_by_index(index)? {
+                Some(link) => one_link(&mut rtnl, link)?,
+                None => everything(&mut rtnl)?,
+            },
+            Ask::Loopback => match rtnl.link_by_index(LOOPBACK_INDEX)? {
+                Some(link) if link.loopback => {
+                    let rows = one_link(&mut rtnl, link)?;
+                    // Without 127.0.0.1 (lo never up) whether IPv4 binds at all depends on
+                    // every other address: read them.
+                    if rows.addrs.iter().any(|a| a.ip.is_ipv4()) {
+                        rows
+                    } else {
+                        everything(&mut rtnl)?
+                    }
+                }
+                _ => everything(&mut rtnl)?,
+            },
+            Ask::Address(ip) => address(&mut rtnl, ip)?,
+        };
+        rows.merge(more);
     }
-    let text = std::fs::read_to_string(format!("/sys/class/net/{name}/flags")).ok()?;
-    let flags = u32::from_str_radix(text.trim().trim_start_matches("0x"), 16).ok()?;
-    Some(flags & IFF_UP != 0)
+    Ok(rows)
+}
+
+/// One dump of links and one of addresses.
+fn everything(rtnl: &mut Rtnl) -> io::Result<MachineRows> {
+    Ok(MachineRows {
+        links: rtnl.links()?,
+        addrs: rtnl.addrs(None, None)?,
+        local_routes: Vec::new(),
+        complete: true,
+    })
+}
+
+/// One link and its addresses: a dump filtered in the kernel.
+fn one_link(rtnl: &mut Rtnl, link: LinkRow) -> io::Result<MachineRows> {
+    Ok(MachineRows {
+        addrs: rtnl.addrs(None, Some(link.index))?,
+        links: vec![link],
+        local_routes: Vec::new(),
+        complete: false,
+    })
+}
+
+/// Every address, and names for their interfaces from the IPv4 labels (a label is the
+/// interface's name, or `NAME:ALIAS`; names never hold ':'); a link message only for an
+/// interface without an IPv4 address. A link dump costs about four address dumps, and a
+/// wildcard needs no link's state.
+fn addresses(rtnl: &mut Rtnl) -> io::Result<MachineRows> {
+    let addrs = rtnl.addrs(None, None)?;
+    let mut links: Vec<LinkRow> = Vec::new();
+    for addr in &addrs {
+        if links.iter().any(|l| l.index == addr.index) {
+            continue;
+        }
+        let named = addrs
+            .iter()
+            .filter(|a| a.index == addr.index)
+            .find_map(|a| a.label.as_deref())
+            .and_then(|label| label.split(':').next());
+        match named {
+            Some(name) => links.push(LinkRow {
+                index: addr.index,
+                name: name.to_owned(),
+                up: true,
+                carrier: true,
+                loopback: addr.index == LOOPBACK_INDEX,
+            }),
+            None => links.extend(rtnl.link_by_index(addr.index)?),
+        }
+    }
+    Ok(MachineRows {
+        links,
+        addrs,
+        local_routes: Vec::new(),
+        complete: false,
+    })
+}
+
+/// The kernel's verdict on `ip` (its local or broadcast route), and the interface that
+/// carries it. A link-local address may be on several links, and one that is not local needs
+/// the whole list for its error: both read everything.
+fn address(rtnl: &mut Rtnl, ip: IpAddr) -> io::Result<MachineRows> {
+    let link_local = matches!(ip, IpAddr::V6(v6) if v6.is_unicast_link_local());
+    if link_local {
+        return everything(rtnl);
+    }
+    let Some(route) = rtnl.local_route(ip)? else {
+        return everything(rtnl);
+    };
+    let link = match route.index {
+        Some(index) => rtnl.link_by_index(index)?,
+        None => None,
+    };
+    let Some(link) = link else {
+        return everything(rtnl).map(|mut rows| {
+            rows.local_routes.push(route);
+            rows
+        });
+    };
+    let mut rows = one_link(rtnl, link)?;
+    rows.local_routes.push(route);
+    Ok(rows)
+}
+
+/// `(net.ipv4.ip_nonlocal_bind, net.ipv6.ip_nonlocal_bind)` of this thread's namespace
+/// (/proc/sys/net follows the reading thread's namespace).
+pub(crate) fn nonlocal_bind() -> (bool, bool) {
+    let on = |path: &str| read_proc(path).is_some_and(|text| text.trim() == "1");
+    (
+        on("/proc/sys/net/ipv4/ip_nonlocal_bind"),
+        on("/proc/sys/net/ipv6/ip_nonlocal_bind"),
+    )
 }
 
 /// A file of the calling thread's network namespace: /proc/net is the main thread's, which
@@ -52,46 +185,21 @@ fn read_proc(path: &str) -> Option<String> {
     String::from_utf8(bytes).ok()
 }
 
-/// The tentative IPv6 addresses, with their interface index, from /proc/net/if_inet6.
-pub(crate) fn tentative_ipv6() -> Vec<(Ipv6Addr, u32)> {
-    read_net_file("if_inet6")
-        .map(|text| parse_if_inet6(&text))
-        .unwrap_or_default()
-}
-
-/// Lines are `ADDR32HEX IFINDEX PREFIX SCOPE FLAGS NAME`, all hex.
-fn parse_if_inet6(text: &str) -> Vec<(Ipv6Addr, u32)> {
-    text.lines()
-        .filter_map(|line| {
-            let mut fields = line.split_whitespace();
-            let addr = u128::from_str_radix(fields.next()?, 16).ok()?;
-            let index = u32::from_str_radix(fields.next()?, 16).ok()?;
-            let flags = u32::from_str_radix(fields.nth(2)?, 16).ok()?;
-            (flags & IFA_F_TENTATIVE != 0).then_some((Ipv6Addr::from(addr), index))
-        })
-        .collect()
-}
-
-/// The default `net.ipv4.ip_unprivileged_port_start`, and the classic limit everywhere.
-const DEFAULT_UNPRIVILEGED_PORT_START: u16 = 1024;
-
 /// `(net.ipv4.ip_unprivileged_port_start, CAP_NET_BIND_SERVICE in the effective set)`.
 ///
-/// For `Some(port)` it reads only what that port needs: nothing for port 0 (never privileged)
-/// or for a port at or above 1024 (privileged only where an administrator raised the limit; a
-/// bind then fails with EACCES, and that error reads the limit to explain it), and the
-/// capability only for a port below the limit. Each file costs three syscalls, and
-/// `resolve()` is measured against a bare enumeration.
+/// For `Some(port)` it reads only what that port needs: nothing for port 0 (never
+/// privileged); the capability, and where the process lacks it the limit, which may be above
+/// 1024 (it is per namespace). `None` for a process that holds the capability: no limit
+/// applies to it. For `None` (every fact, `Interfaces::current()`) it reads both.
 pub(crate) fn port_privilege(port: Option<u16>) -> Option<(u16, bool)> {
-    if port.is_some_and(|p| p == 0 || p >= DEFAULT_UNPRIVILEGED_PORT_START) {
+    if port == Some(0) {
         return None;
     }
-    let start = unprivileged_port_start()?;
-    let needed = port.is_none_or(|p| p < start);
-    Some((
-        start,
-        needed && has_capability(CAP_NET_BIND_SERVICE).unwrap_or(false),
-    ))
+    let capable = has_capability(CAP_NET_BIND_SERVICE).unwrap_or(false);
+    if capable && port.is_some() {
+        return None;
+    }
+    Some((unprivileged_port_start()?, capable))
 }
 
 /// Whether the effective capability set holds `cap`, from /proc/self/status.
@@ -282,19 +390,6 @@ pub(crate) fn unprivileged_port_start() -> Option<u16> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn if_inet6_marks_only_tentative_rows() {
-        let text = "\
-00000000000000000000000000000001 01 80 10 80       lo
-fe800000000000000000000000000001 03 40 20 c0  veth-srv
-fd000071000000000000000000000067 03 40 00 80  veth-srv
-";
-        assert_eq!(
-            parse_if_inet6(text),
-            vec![("fe80::1".parse::<Ipv6Addr>().unwrap(), 3)]
-        );
-    }
 
     #[test]
     fn socket_tables_parse_in_host_order() {

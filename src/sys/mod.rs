@@ -10,25 +10,25 @@
 //!
 //! | item | answers |
 //! |---|---|
-//! | [`enumerate`] | every interface address: [`IfAddrRow`]s in the OS's order (if-addrs, shared) |
-//! | `interface_is_up(name)` | IFF_UP of an interface without an address or carrier; `None`: unknown |
-//! | `tentative_ipv6()` | IPv6 addresses still in duplicate address detection, with their interface index |
+//! | `read(asks)` | the [`MachineRows`] the [`Ask`]s need: links, addresses with their DAD flags, local routes |
+//! | `nonlocal_bind()` | `(net.ipv4.ip_nonlocal_bind, net.ipv6.ip_nonlocal_bind)`; `(false, false)` where unknown |
 //! | `port_privilege(port)` | `(ip_unprivileged_port_start, holds CAP_NET_BIND_SERVICE)`, read only as far as `port` needs |
 //! | `unprivileged_port_start()` | the first unprivileged port, to explain an EACCES |
 //! | `port_holder(addr, tcp)` | `(pid, command, bound address)` of the socket that conflicts with binding `addr` |
 //! | `tuple_is_live(port, remote)` | whether a socket from local `port` to `remote` is open; `None`: unknown |
 //! | `set_bind_address_no_port(socket)` | IP_BIND_ADDRESS_NO_PORT where it exists; a no-op elsewhere |
-//! | [`WHOLE_LOOPBACK_BLOCK_IS_LOCAL`] | whether every 127/8 address binds without an alias |
+//! | [`LINUX_LOCAL_RULES`] | whether the loopback-prefix and directed-broadcast rules hold |
 //!
 //! plus, shared by every backend, the socket options of `options.rs` (an `io::Error` of kind
 //! `Unsupported` where the OS lacks one) and the errno tests of `errno.rs` (libc's constants,
 //! right on every architecture). A backend that cannot know a fact answers `None` or nothing;
 //! the kernel's answer to the real syscall stays the authority.
 //!
-//! Backends: `linux.rs` reads /proc and /sys (and uses nix for the options socket2 lacks);
-//! `other.rs` answers "unknown" where the OS has no such source.
+//! Backends: `linux.rs` asks the kernel through rtnetlink (`netlink.rs`) and reads /proc (and
+//! uses nix for the options socket2 lacks); `other.rs` enumerates through if-addrs
+//! (getifaddrs(3), GetAdaptersAddresses on Windows) and answers "unknown" where the OS has no
+//! other source.
 
-use std::io;
 use std::net::IpAddr;
 
 mod errno;
@@ -42,56 +42,121 @@ pub(crate) use options::{
 #[cfg(target_os = "linux")]
 mod linux;
 #[cfg(target_os = "linux")]
+mod netlink;
+#[cfg(target_os = "linux")]
 pub(crate) use linux::{
-    interface_is_up, port_holder, port_privilege, set_bind_address_no_port, tentative_ipv6,
-    tuple_is_live, unprivileged_port_start,
+    nonlocal_bind, port_holder, port_privilege, read, set_bind_address_no_port, tuple_is_live,
+    unprivileged_port_start,
 };
 
 #[cfg(not(target_os = "linux"))]
 mod other;
 #[cfg(not(target_os = "linux"))]
 pub(crate) use other::{
-    interface_is_up, port_holder, port_privilege, set_bind_address_no_port, tentative_ipv6,
-    tuple_is_live, unprivileged_port_start,
+    nonlocal_bind, port_holder, port_privilege, read, set_bind_address_no_port, tuple_is_live,
+    unprivileged_port_start,
 };
 
-/// Linux routes all of 127.0.0.0/8 to `lo` (a `local` route), so 127.0.0.2 binds without being
-/// listed on any interface; macOS and the BSDs need an alias first (`ifconfig lo0 alias
-/// 127.0.0.2`), and Windows binds only the listed 127.0.0.1.
-pub(crate) const WHOLE_LOOPBACK_BLOCK_IS_LOCAL: bool = cfg!(target_os = "linux");
+/// The kernel's IPv4 rules for what is local beyond the listed addresses (Linux, fib_add_ifaddr
+/// and inet_addr_type): an address on a loopback interface makes its whole prefix local
+/// (`127.0.0.1/8` on `lo`: all of 127/8), and the directed broadcast of a subnet on an
+/// interface that is up binds. macOS and the BSDs need an alias for 127.0.0.2 (`ifconfig lo0
+/// alias 127.0.0.2`), and Windows binds only the listed addresses.
+pub(crate) const LINUX_LOCAL_RULES: bool = cfg!(target_os = "linux");
 
-/// One address of one interface, as the OS lists it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct IfAddrRow {
-    /// The interface's name.
-    pub(crate) name: String,
-    /// The interface's index, where the OS gives one.
-    pub(crate) index: Option<u32>,
-    /// The address.
-    pub(crate) ip: IpAddr,
-    /// Its prefix length.
-    pub(crate) prefix_len: u8,
-    /// Whether the interface is running (IFF_RUNNING, or the OS's equivalent).
-    pub(crate) running: bool,
+/// What a caller needs to know about the machine: the backend reads that, and no more.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Ask<'a> {
+    /// Every link and address: `Interfaces::current()`.
+    Everything,
+    /// Every address and the names of their interfaces (a wildcard's exposure). The links'
+    /// state is not read: such links are reported up.
+    Addresses,
+    /// One interface by name, with its addresses.
+    Interface(&'a str),
+    /// One interface by index (a numeric zone), with its addresses.
+    InterfaceIndex(u32),
+    /// The interface that carries `ip`, with its addresses, and the local route that covers
+    /// `ip` where there is one. Where nothing carries it, everything (the error lists it).
+    Address(IpAddr),
+    /// The loopback interface, with its addresses.
+    Loopback,
 }
 
-/// Every interface address, through if-addrs (getifaddrs(3), or GetAdaptersAddresses on
-/// Windows), link-local ones included.
-pub(crate) fn enumerate() -> io::Result<Vec<IfAddrRow>> {
-    Ok(if_addrs::get_if_addrs()?
-        .into_iter()
-        .map(|row| {
-            let (ip, prefix_len) = match &row.addr {
-                if_addrs::IfAddr::V4(v4) => (IpAddr::V4(v4.ip), v4.prefixlen),
-                if_addrs::IfAddr::V6(v6) => (IpAddr::V6(v6.ip), v6.prefixlen),
-            };
-            IfAddrRow {
-                running: row.is_oper_up(),
-                name: row.name,
-                index: row.index,
-                ip,
-                prefix_len,
+/// One interface, as the OS reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LinkRow {
+    pub(crate) index: u32,
+    pub(crate) name: String,
+    /// IFF_UP: administratively up.
+    pub(crate) up: bool,
+    /// IFF_LOWER_UP: the link has carrier.
+    pub(crate) carrier: bool,
+    /// IFF_LOOPBACK.
+    pub(crate) loopback: bool,
+}
+
+/// One address of one interface, with its duplicate-address-detection state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct AddrRow {
+    pub(crate) index: u32,
+    pub(crate) ip: IpAddr,
+    pub(crate) prefix_len: u8,
+    /// IFA_F_TENTATIVE without IFA_F_OPTIMISTIC: the kernel refuses to bind it for now.
+    pub(crate) tentative: bool,
+    /// IFA_F_OPTIMISTIC: still in DAD, but usable (RFC 4429).
+    pub(crate) optimistic: bool,
+    /// IFA_F_DADFAILED: a duplicate exists on the link; it never becomes usable.
+    pub(crate) dad_failed: bool,
+    /// IFA_F_DEPRECATED: new outgoing connections avoid it.
+    pub(crate) deprecated: bool,
+    /// IFA_LABEL (IPv4 only): the interface's name, or `NAME:ALIAS`.
+    pub(crate) label: Option<String>,
+}
+
+/// A local or broadcast route: every address it covers binds (an AnyIP route such as `local
+/// 198.19.200.0/24 dev lo`, 127.0.0.0/8 on lo, a subnet's broadcast address).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LocalRouteRow {
+    pub(crate) dst: IpAddr,
+    pub(crate) prefix_len: u8,
+    pub(crate) broadcast: bool,
+    /// The interface the route names.
+    pub(crate) index: Option<u32>,
+}
+
+/// What [`read`] found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct MachineRows {
+    pub(crate) links: Vec<LinkRow>,
+    pub(crate) addrs: Vec<AddrRow>,
+    pub(crate) local_routes: Vec<LocalRouteRow>,
+    /// Whether `links` and `addrs` hold every interface and address, not only those asked for.
+    pub(crate) complete: bool,
+}
+
+impl MachineRows {
+    /// Adds `other`'s rows that are not here yet.
+    pub(crate) fn merge(&mut self, other: MachineRows) {
+        for link in other.links {
+            if self.links.iter().all(|l| l.index != link.index) {
+                self.links.push(link);
             }
-        })
-        .collect())
+        }
+        for addr in other.addrs {
+            if self
+                .addrs
+                .iter()
+                .all(|a| a.index != addr.index || a.ip != addr.ip)
+            {
+                self.addrs.push(addr);
+            }
+        }
+        for route in other.local_routes {
+            if !self.local_routes.contains(&route) {
+                self.local_routes.push(route);
+            }
+        }
+        self.complete |= other.complete;
+    }
 }

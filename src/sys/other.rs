@@ -1,9 +1,65 @@
-//! Platforms without /proc: nothing beyond what if-addrs reports is known.
+//! Platforms without rtnetlink or /proc: interfaces and addresses from if-addrs, nothing
+//! beyond what it reports.
 
-use std::net::{Ipv6Addr, SocketAddr};
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+
+use super::{AddrRow, Ask, LinkRow, MachineRows};
+
+/// Every interface and address, whatever was asked: getifaddrs(3) (GetAdaptersAddresses on
+/// Windows) lists them all in one call. Interface state is its running flag; no DAD state is
+/// known (macOS and the BSDs do not expose it cheaply; Windows' list skips such addresses).
+pub(crate) fn read(_asks: &[Ask<'_>]) -> io::Result<MachineRows> {
+    let mut rows = MachineRows {
+        complete: true,
+        ..MachineRows::default()
+    };
+    for row in if_addrs::get_if_addrs()? {
+        let (ip, prefix_len) = match &row.addr {
+            if_addrs::IfAddr::V4(v4) => (IpAddr::V4(v4.ip), v4.prefixlen),
+            if_addrs::IfAddr::V6(v6) => (IpAddr::V6(v6.ip), v6.prefixlen),
+        };
+        // Rows are grouped by name: some platforms give no index (0 then).
+        let running = row.is_oper_up();
+        let index = match rows.links.iter_mut().find(|l| l.name == row.name) {
+            Some(link) => {
+                link.up |= running;
+                link.carrier |= running;
+                link.index
+            }
+            None => {
+                let index = row.index.unwrap_or(0);
+                rows.links.push(LinkRow {
+                    index,
+                    name: row.name.clone(),
+                    up: running,
+                    carrier: running,
+                    loopback: row.is_loopback(),
+                });
+                index
+            }
+        };
+        rows.addrs.push(AddrRow {
+            index,
+            ip,
+            prefix_len,
+            tentative: false,
+            optimistic: false,
+            dad_failed: false,
+            deprecated: false,
+            label: None,
+        });
+    }
+    Ok(rows)
+}
+
+/// Unknown here: non-local binding is Linux's sysctl.
+pub(crate) fn nonlocal_bind() -> (bool, bool) {
+    (false, false)
+}
 
 /// IP_BIND_ADDRESS_NO_PORT is Linux-only; elsewhere a port-0 bind reserves a port, as usual.
-pub(crate) fn set_bind_address_no_port(_socket: &socket2::Socket) -> std::io::Result<()> {
+pub(crate) fn set_bind_address_no_port(_socket: &socket2::Socket) -> io::Result<()> {
     Ok(())
 }
 
@@ -20,16 +76,6 @@ pub(crate) fn tuple_is_live(_port: u16, _remote: SocketAddr) -> Option<bool> {
 /// Every Unix but Linux has the classic fixed limit; Windows has none.
 pub(crate) fn unprivileged_port_start() -> Option<u16> {
     if cfg!(unix) { Some(1024) } else { None }
-}
-
-/// Unknown: if-addrs' running flag is all there is.
-pub(crate) fn interface_is_up(_name: &str) -> Option<bool> {
-    None
-}
-
-/// macOS and the BSDs do not expose DAD state cheaply; Windows' if-addrs skips such addresses.
-pub(crate) fn tentative_ipv6() -> Vec<(Ipv6Addr, u32)> {
-    Vec::new()
 }
 
 /// Unknown: no privileged-port warning is given.

@@ -282,8 +282,27 @@ impl Netns {
         Netns::try_new(role).unwrap_or_else(|e| panic!("{e}"))
     }
 
+    /// Creates namespace `bp-<pid>-<n>-<role>` and leaves `lo` down, as a fresh namespace
+    /// is: no address at all, not even 127.0.0.1.
+    pub fn bare(role: &str) -> Netns {
+        Netns::create(role).unwrap_or_else(|e| panic!("{e}"))
+    }
+
     /// Like [`Netns::new`] but returns the error text instead of panicking.
     pub fn try_new(role: &str) -> Result<Netns, String> {
+        let ns = Netns::create(role)?;
+        let out = run_ip(&["-n", &ns.name, "link", "set", "lo", "up"]);
+        if !out.status.success() {
+            return Err(format!(
+                "`lo up` in {} failed: {}",
+                ns.name,
+                stderr_of(&out)
+            ));
+        }
+        Ok(ns)
+    }
+
+    fn create(role: &str) -> Result<Netns, String> {
         assert!(
             !role.is_empty() && role.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'),
             "netns role {role:?} must be non-empty ASCII alphanumerics or '-'"
@@ -298,16 +317,7 @@ impl Netns {
             return Err(format!("`ip netns add {name}` failed: {}", stderr_of(&out)));
         }
         // The guard exists from here on, so any later failure still cleans up.
-        let ns = Netns { name };
-        let out = run_ip(&["-n", &ns.name, "link", "set", "lo", "up"]);
-        if !out.status.success() {
-            return Err(format!(
-                "`lo up` in {} failed: {}",
-                ns.name,
-                stderr_of(&out)
-            ));
-        }
-        Ok(ns)
+        Ok(Netns { name })
     }
 
     /// The namespace name as shown by `ip netns list`.
@@ -530,6 +540,31 @@ impl Drop for Netns {
             Err(e) => eprintln!("netns: cannot run `ip netns del {}`: {e}", self.name),
         }
     }
+}
+
+/// Runs `ip -n NS -batch -` with `commands` (one `ip` command a line, without `ip`): a
+/// thousand links in a second. Panics with stderr on failure.
+pub fn batch(ns: &Netns, commands: &str) {
+    let mut child = Command::new("ip")
+        .args(["-n", ns.name(), "-batch", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn ip -batch");
+    child
+        .stdin
+        .take()
+        .expect("ip stdin")
+        .write_all(commands.as_bytes())
+        .expect("write the batch");
+    let out = child.wait_with_output().expect("wait for ip -batch");
+    assert!(
+        out.status.success(),
+        "ip -batch in {} failed: {}",
+        ns.name(),
+        stderr_of(&out)
+    );
 }
 
 /// Creates a veth pair with end `a_name` inside `a` and end `b_name` inside

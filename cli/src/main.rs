@@ -1,4 +1,4 @@
-//! `bindpolicy`: the command line of the `bindpolicy` library (feature `cli`).
+//! `bindpolicy`: the command line of the `bindpolicy` library (package bindpolicy-cli).
 //!
 //! ```text
 //! bindpolicy interfaces [--json]
@@ -9,8 +9,11 @@
 //! bindpolicy connect REMOTE [--from SPEC] [--timeout SECS] [--udp] [--json]
 //! ```
 //!
-//! The binary is thin: parsing, resolving, binding and connecting are the library's; this crate
-//! only phrases the results, as aligned tables, prose or one JSON object a line. docs/cli.md
+//! The binary is thin: parsing, resolving, binding and connecting are the library's, and so is
+//! every word it says about a target (`BindTarget::meaning`, the `Display` of `Exposure` and
+//! `Reachable`, `Resolved::explain`) and the JSON of its values (their `Serialize` impls). This
+//! crate parses the arguments, lays the results out as aligned tables, prose or one JSON object
+//! a line, picks the exit code and runs the `listen` loop. docs/cli.md
 //! documents every command, the JSON of each and the exit codes:
 //!
 //! | code | meaning |
@@ -21,15 +24,8 @@
 //! | 3 | the target is valid but cannot be used on this machine |
 //! | 4 | the target breaks the policy (`check --policy`) |
 
-// The root of a binary in src/bin/ looks for its modules beside it; these live in a folder of
-// the binary's name.
-#[path = "bindpolicy/args.rs"]
 mod args;
-#[path = "bindpolicy/describe.rs"]
-mod describe;
-#[path = "bindpolicy/output.rs"]
 mod output;
-#[path = "bindpolicy/serve.rs"]
 mod serve;
 
 use std::net::{IpAddr, SocketAddr};
@@ -46,7 +42,7 @@ use clap::Parser as _;
 use serde_json::{Value, json};
 
 use crate::args::{Cli, Command};
-use crate::output::{EXIT_OK, EXIT_USAGE, Failure, Style, Table};
+use crate::output::{EXIT_OK, EXIT_USAGE, Failure, Table, paint};
 
 /// Parses the command line, runs the command, reports a failure and returns its exit code.
 fn main() -> ExitCode {
@@ -66,10 +62,10 @@ fn main() -> ExitCode {
             failure.report(json);
             let code = failure.exit_code();
             if explaining {
-                eprintln!(
-                    "bindpolicy exits with code {code}: {}.",
+                output::eprint(&format!(
+                    "bindpolicy exits with code {code}: {}.\n",
                     output::exit_code_meaning(code)
-                );
+                ));
             }
             ExitCode::from(code)
         }
@@ -148,8 +144,8 @@ fn exposes(exposure: Option<&Exposure>, ip: IpAddr) -> String {
         return "-".to_owned();
     };
     match exposure.reachable().iter().find(|r| r.ip() == ip) {
-        Some(reachable) => describe::scope_note(reachable),
-        None => describe::reach(exposure),
+        Some(reachable) => reachable.scope_note(),
+        None => exposure.to_string(),
     }
 }
 
@@ -157,38 +153,26 @@ fn exposes(exposure: Option<&Exposure>, ip: IpAddr) -> String {
 fn interfaces(json: bool) -> Result<(), Failure> {
     let snapshot = Interfaces::current()?;
     if json {
-        let list: Vec<Value> = snapshot
-            .iter()
-            .map(|iface| {
-                let addrs: Vec<Value> = iface
-                    .addrs()
-                    .iter()
-                    .map(|a| {
-                        let exposure = address_exposure(iface, a, &snapshot);
-                        json!({
-                            "address": a.ip().to_string(),
-                            "prefix_len": a.prefix_len(),
-                            "network": format!("{}/{}", a.network(), a.prefix_len()),
-                            "scope": a.scope().as_str(),
-                            "tentative": a.is_tentative(),
-                            "exposure": exposure.as_ref().map(|e| e.reach().as_str()),
-                            "exposes": exposes(exposure.as_ref(), a.ip()),
-                        })
-                    })
-                    .collect();
-                json!({
-                    "name": iface.name(),
-                    "index": iface.index(),
-                    "state": iface.state(),
-                    "loopback": iface.is_loopback(),
-                    "addresses": addrs,
-                })
-            })
-            .collect();
+        // The library's JSON of each interface, and per address what binding it exposes.
+        let mut list = Vec::new();
+        for iface in &snapshot {
+            let mut value = output::to_json(iface)?;
+            let addrs = value.get_mut("addresses").and_then(Value::as_array_mut);
+            for (a, entry) in iface.addrs().iter().zip(addrs.into_iter().flatten()) {
+                let exposure = address_exposure(iface, a, &snapshot);
+                if let Some(entry) = entry.as_object_mut() {
+                    entry.insert(
+                        "exposure".into(),
+                        output::to_json(&exposure.as_ref().map(Exposure::reach))?,
+                    );
+                    entry.insert("exposes".into(), exposes(exposure.as_ref(), a.ip()).into());
+                }
+            }
+            list.push(value);
+        }
         output::print_json(&json!({ "interfaces": list }))?;
         return Ok(());
     }
-    let style = Style::stdout();
     let mut table = Table::with_header(&[
         "INTERFACE",
         "STATE",
@@ -220,7 +204,7 @@ fn interfaces(json: bool) -> Result<(), Failure> {
             ]);
         }
     }
-    let mut text = table.render(style);
+    let mut text = table.render();
     text.push_str(
         "\nBind one address with ADDRESS:PORT ([ADDRESS]:PORT for IPv6), every address of one \
          interface with NAME:PORT, every address with *:PORT; `bindpolicy explain SPEC` says \
@@ -228,21 +212,6 @@ fn interfaces(json: bool) -> Result<(), Failure> {
     );
     output::print(&text)?;
     Ok(())
-}
-
-/// The fields `parse` and `check` share: `kind`, `family`, `port`, `ports`.
-fn target_fields(target: &BindTarget) -> serde_json::Map<String, Value> {
-    let ports = target.ports();
-    let mut map = serde_json::Map::new();
-    map.insert("target".into(), target.to_string().into());
-    map.insert("kind".into(), describe::kind(target).into());
-    map.insert("family".into(), target.family().map(|f| f.as_str()).into());
-    map.insert("port".into(), target.port().into());
-    map.insert(
-        "ports".into(),
-        json!({"first": ports.first(), "last": ports.last()}),
-    );
-    map
 }
 
 /// `parse`.
@@ -265,24 +234,28 @@ fn parse(spec: &str, json: bool) -> Result<(), Failure> {
     };
     let canonical = target.to_string();
     if json {
-        let mut map = serde_json::Map::new();
-        map.insert("input".into(), spec.into());
-        map.extend(target_fields(&target));
-        map.insert("canonical".into(), (canonical == spec).into());
-        map.insert("address".into(), address.into());
-        map.insert("zone".into(), zone.into());
-        map.insert("interface".into(), interface.into());
-        map.insert("meaning".into(), describe::meaning(&target).into());
-        output::print_json(&Value::Object(map))?;
+        let ports = target.ports();
+        output::print_json(&json!({
+            "input": spec,
+            "target": target,
+            "kind": target.kind_name(),
+            "family": target.family().map(|f| f.as_str()),
+            "port": target.port(),
+            "ports": {"first": ports.first(), "last": ports.last()},
+            "canonical": canonical == spec,
+            "address": address,
+            "zone": zone,
+            "interface": interface,
+            "meaning": target.meaning(),
+        }))?;
         return Ok(());
     }
-    let style = Style::stdout();
     let mut table = Table::new();
-    table.row_painted(&["target", &canonical], |s| style.cyan(s));
+    table.row_painted(&["target", &canonical], paint::cyan);
     if canonical != spec {
         table.row(&["input", &format!("{spec} (canonical form: {canonical})")]);
     }
-    table.row(&["kind", describe::kind(&target)]);
+    table.row(&["kind", target.kind_name()]);
     let family = match target.family() {
         Some(family @ Family::Both) => format!("{} ({family})", family.as_str()),
         Some(family) => family.as_str().to_owned(),
@@ -305,8 +278,8 @@ fn parse(spec: &str, json: bool) -> Result<(), Failure> {
         BindTarget::Port(range) if range.len() > 1 => table.row(&["ports", &range.to_string()]),
         _ => table.row(&["port", &target.port().to_string()]),
     }
-    table.row(&["meaning", &describe::meaning(&target)]);
-    let mut text = table.render(style);
+    table.row(&["meaning", &target.meaning()]);
+    let mut text = table.render();
     text.push_str(&format!(
         "\n`bindpolicy check {canonical}` shows what it binds on this machine.\n"
     ));
@@ -346,7 +319,12 @@ fn load_policy(path: &Path) -> Result<BindPolicy, Failure> {
 fn check(spec: &str, policy: Option<&Path>, json: bool) -> Result<(), Failure> {
     let policy = policy.map(load_policy).transpose()?;
     let target: BindTarget = spec.parse()?;
-    let resolved = target.resolve()?;
+    // With a policy, the whole machine: its fix may name any address. The verdict is the one
+    // resolve() gives (current_for reads a superset of its facts).
+    let resolved = match &policy {
+        Some(_) => target.resolve_with(&Interfaces::current_for(std::slice::from_ref(&target))?)?,
+        None => target.resolve()?,
+    };
     if let Some(policy) = &policy {
         policy.check(&resolved)?;
     }
@@ -358,43 +336,19 @@ fn check(spec: &str, policy: Option<&Path>, json: bool) -> Result<(), Failure> {
         exposure.urls("http")
     };
     if json {
-        let mut map = target_fields(&target);
-        map.insert("addresses".into(), output::bind_addrs(&resolved).into());
-        map.insert(
-            "bind".into(),
-            resolved
-                .addrs()
-                .iter()
-                .map(|a| json!({"address": a.addr().to_string(), "interface": a.interface()}))
-                .collect::<Vec<_>>()
-                .into(),
-        );
-        map.insert("exposure".into(), exposure.reach().as_str().into());
-        // A client source (`port:`) accepts no connection: no network, nothing reachable.
-        let (networks, reachable) = if target.is_port_only() {
-            (Value::Array(Vec::new()), Value::Array(Vec::new()))
-        } else {
-            (
-                output::networks_json(exposure),
-                output::reachable_json(exposure),
-            )
-        };
-        map.insert("networks".into(), networks);
-        map.insert("reachable".into(), reachable);
-        map.insert("urls".into(), urls.into());
-        map.insert(
-            "warnings".into(),
-            output::warnings_json(resolved.warnings()),
-        );
-        output::print_json(&Value::Object(map))?;
+        // The library's JSON of the resolve, and the URLs to try.
+        let mut value = output::to_json(&resolved)?;
+        if let Some(map) = value.as_object_mut() {
+            map.insert("urls".into(), urls.into());
+        }
+        output::print_json(&value)?;
         return Ok(());
     }
-    let style = Style::stdout();
     let mut head = Table::new();
-    head.row_painted(&["target", &target.to_string()], |s| style.cyan(s));
-    head.row(&["meaning", &describe::meaning(&target)]);
-    head.row(&["exposure", &describe::reach(exposure)]);
-    let mut text = head.render(style);
+    head.row_painted(&["target", &target.to_string()], paint::cyan);
+    head.row(&["meaning", &target.meaning()]);
+    head.row(&["exposure", &exposure.to_string()]);
+    let mut text = head.render();
     let mut bind = Table::with_header(&["BIND", "INTERFACE"]);
     for a in resolved.addrs() {
         let iface = match (a.interface(), target.is_port_only(), a.addr().is_ipv4()) {
@@ -406,13 +360,12 @@ fn check(spec: &str, policy: Option<&Path>, json: bool) -> Result<(), Failure> {
         bind.row(&[a.addr().to_string().as_str(), iface]);
     }
     text.push('\n');
-    text.push_str(&bind.render(style));
+    text.push_str(&bind.render());
     if !target.is_port_only() {
         let mut reach =
             Table::with_header(&["REACHABLE AT", "INTERFACE", "SCOPE", "NETWORK", "URL"]);
         let all_urls = exposure.urls("http");
         for (i, r) in exposure.reachable().iter().enumerate() {
-            let network = r.network();
             let url = if urls.is_empty() {
                 "(port chosen at bind)"
             } else {
@@ -422,16 +375,16 @@ fn check(spec: &str, policy: Option<&Path>, json: bool) -> Result<(), Failure> {
                 r.ip().to_string().as_str(),
                 r.interface(),
                 r.scope().as_str(),
-                &format!("{}/{}", network.network, network.prefix_len),
+                &r.network().net.to_string(),
                 url,
             ]);
         }
         text.push('\n');
-        text.push_str(&reach.render(style));
+        text.push_str(&reach.render());
     }
     if !resolved.warnings().is_empty() {
         text.push('\n');
-        text.push_str(&output::warnings_text(resolved.warnings(), style));
+        text.push_str(&output::warnings_text(resolved.warnings()));
     }
     output::print(&text)?;
     Ok(())
@@ -439,10 +392,10 @@ fn check(spec: &str, policy: Option<&Path>, json: bool) -> Result<(), Failure> {
 
 /// `explain`.
 fn explain(spec: &str) -> Result<(), Failure> {
-    let target: BindTarget = spec.parse()?;
-    let snapshot = Interfaces::current()?;
-    let resolved = target.resolve_with(&snapshot)?;
-    output::print(&format!("{}\n", describe::explain(&resolved, &snapshot)))?;
+    // The same resolve as `check` and `listen`, so the same verdict; the explanation needs
+    // nothing beyond it.
+    let resolved = spec.parse::<BindTarget>()?.resolve()?;
+    output::print(&format!("{}\n", resolved.explain()))?;
     Ok(())
 }
 
@@ -486,11 +439,10 @@ fn connect(
             "transport": if udp { "udp" } else { "tcp" },
         }))?;
     } else {
-        let style = Style::stdout();
         output::print(&format!(
             "{} -> {}\n",
-            style.cyan(&local.to_string()),
-            style.cyan(&remote.to_string())
+            paint::cyan(&local.to_string()),
+            paint::cyan(&remote.to_string())
         ))?;
     }
     Ok(())

@@ -4,7 +4,6 @@
 //! Network traffic stays on the loopback: listeners bind 127.0.0.1 or localhost, and clients
 //! connect there. Every process a test starts is held by a [`ChildGuard`], which kills it by its
 //! pid on every path, a failing assertion included.
-#![cfg(feature = "cli")]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
@@ -632,6 +631,8 @@ fn check_policy_violation_exits_4() {
             .is_some_and(|m| m.contains("instead of 0.0.0.0:5000")),
         "{error}"
     );
+    assert_eq!(error["rule"], "allow_wildcard", "{error}");
+    assert_eq!(error["target"], "0.0.0.0:5000", "{error}");
     // The same file admits a loopback target.
     let ok = run(&["check", "127.0.0.1:5000", "--policy", file.arg(), "--json"]).expect(0);
     assert_eq!(ok.json()["exposure"], "this_machine");
@@ -683,7 +684,7 @@ fn check_policy_file_errors_exit_2() {
 
 #[test]
 fn readme_command_explains_the_ipv4_wildcard() {
-    // The README's main example: `cargo run --features cli -- explain 0.0.0.0:5000`.
+    // The README's main example: `cargo run -p bindpolicy-cli -- explain 0.0.0.0:5000`.
     let run = run(&["explain", "0.0.0.0:5000"]).expect(0);
     let text = run.stdout.trim_end();
     assert!(

@@ -14,8 +14,7 @@ use std::time::{Duration, Instant};
 use bindpolicy::{BindTarget, Bound};
 use serde_json::json;
 
-use crate::describe;
-use crate::output::{self, Failure, Style, Table};
+use crate::output::{self, Failure, Table, paint};
 
 /// How long to wait for a client to speak first (an HTTP client does; `nc` may not).
 const FIRST_READ: Duration = Duration::from_millis(500);
@@ -90,7 +89,6 @@ pub fn listen(
         }
     }
     drop(tx);
-    let out = Style::stdout();
     let mut served: u64 = 0;
     while let Ok(arrival) = rx.recv() {
         match arrival {
@@ -108,8 +106,8 @@ pub fn listen(
                 } else {
                     output::print(&format!(
                         "{} connection from {} on {local}\n",
-                        out.green("accepted"),
-                        out.cyan(&peer.to_string())
+                        paint::green("accepted"),
+                        paint::cyan(&peer.to_string())
                     ))?;
                 }
                 answer_tcp(stream, local, peer);
@@ -132,20 +130,19 @@ pub fn listen(
                 } else {
                     output::print(&format!(
                         "{} {} bytes from {} on {local}: {:?}\n",
-                        out.green("received"),
+                        paint::green("received"),
                         data.len(),
-                        out.cyan(&peer.to_string()),
+                        paint::cyan(&peer.to_string()),
                         text.trim_end()
                     ))?;
                 }
                 let _ = socket.send_to(greeting(local, peer).as_bytes(), peer);
             }
             Arrival::Failed { local, error } => {
-                let err = Style::stderr();
-                eprintln!(
-                    "{} receiving on {local} failed: {error}",
-                    err.yellow("warning:")
-                );
+                output::eprint(&format!(
+                    "{} receiving on {local} failed: {error}\n",
+                    paint::yellow("warning:")
+                ));
                 continue;
             }
         }
@@ -175,29 +172,28 @@ fn announce<S>(
         output::print_json(&json!({
             "event": "listening",
             "transport": transport,
-            "target": bound.target().to_string(),
+            "target": bound.target(),
             "addresses": addrs,
             "urls": urls,
-            "exposure": bound.exposure().reach().as_str(),
-            "warnings": output::warnings_json(bound.warnings()),
+            "exposure": bound.exposure().reach(),
+            "warnings": bound.warnings(),
             "count": count,
         }))?;
         return Ok(());
     }
-    let style = Style::stdout();
     let mut table = Table::new();
     for (i, addr) in addrs.iter().enumerate() {
         let key = if i == 0 { "listening on" } else { "" };
         table.row_painted(
             &[key, &format!("{addr} ({})", transport.to_uppercase())],
-            |s| style.cyan(s),
+            paint::cyan,
         );
     }
     for (i, url) in urls.iter().enumerate() {
         let key = if i == 0 { "urls" } else { "" };
-        table.row_painted(&[key, url], |s| style.cyan(s));
+        table.row_painted(&[key, url], paint::cyan);
     }
-    table.row(&["exposure", &describe::reach(bound.exposure())]);
+    table.row(&["exposure", &bound.exposure().to_string()]);
     let unit = if transport == "udp" {
         "datagram"
     } else {
@@ -209,8 +205,8 @@ fn announce<S>(
         None => "on Ctrl-C".to_owned(),
     };
     table.row(&["stops", &stops]);
-    let mut text = table.render(style);
-    text.push_str(&output::warnings_text(bound.warnings(), style));
+    let mut text = table.render();
+    text.push_str(&output::warnings_text(bound.warnings()));
     output::print(&text)?;
     Ok(())
 }

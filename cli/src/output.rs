@@ -1,11 +1,10 @@
 //! Presentation: colour, aligned tables, JSON lines, failures and exit codes.
 
-use std::env;
 use std::error::Error as _;
 use std::fmt::Write as _;
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
 
-use bindpolicy::{Error, ErrorKind, Resolved};
+use bindpolicy::{Error, ErrorKind, PolicyViolation};
 use serde_json::{Value, json};
 
 /// Exit code: success.
@@ -19,66 +18,45 @@ pub const EXIT_UNUSABLE: u8 = 3;
 /// Exit code: the target breaks the policy.
 pub const EXIT_POLICY: u8 = 4;
 
-/// Whether to colour one stream: only a terminal, never with `NO_COLOR` set (and not empty);
-/// `CLICOLOR_FORCE` (set, not `0`) forces colour on a pipe, unless `NO_COLOR` is set.
-#[derive(Debug, Clone, Copy)]
-pub struct Style {
-    /// Whether escape codes are written.
-    on: bool,
-}
+/// Colour: every styled text carries its escape codes, and [`print()`] and [`eprint()`] write
+/// through anstream's `AutoStream`, which removes them unless the stream is a terminal
+/// (`NO_COLOR` set turns colour off, `CLICOLOR_FORCE` set turns it on for a pipe).
+pub mod paint {
+    use anstyle::{AnsiColor, Style};
 
-impl Style {
-    /// The style for standard output.
-    pub fn stdout() -> Style {
-        Style::detect(io::stdout().is_terminal())
-    }
-
-    /// The style for standard error.
-    pub fn stderr() -> Style {
-        Style::detect(io::stderr().is_terminal())
-    }
-
-    /// Applies the rules of [`Style`] to a stream that is or is not a terminal.
-    fn detect(terminal: bool) -> Style {
-        let set = |name: &str| env::var_os(name).is_some_and(|v| !v.is_empty() && v != "0");
-        let no_color = env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        Style {
-            on: !no_color && (terminal || set("CLICOLOR_FORCE")),
-        }
-    }
-
-    /// `text` between an SGR code and a reset, when colour is on.
-    fn paint(self, code: &str, text: &str) -> String {
-        if self.on && !text.is_empty() {
-            format!("\x1b[{code}m{text}\x1b[0m")
+    /// `text` between a style and its reset; empty text stays empty.
+    fn with(style: impl std::fmt::Display, text: &str) -> String {
+        if text.is_empty() {
+            String::new()
         } else {
-            text.to_owned()
+            format!("{style}{text}{}", anstyle::Reset)
         }
     }
 
     /// Bold: headers and keys.
-    pub fn bold(self, text: &str) -> String {
-        self.paint("1", text)
+    pub fn bold(text: &str) -> String {
+        with(Style::new().bold(), text)
     }
 
-    /// Bold red: errors.
-    pub fn red(self, text: &str) -> String {
-        self.paint("1;31", text)
+    /// Bold red: errors, as the one sequence `ESC[1;31m` the tool has always written (anstyle
+    /// writes bold and red as two).
+    pub fn red(text: &str) -> String {
+        with("\x1b[1;31m", text)
     }
 
     /// Yellow: warnings.
-    pub fn yellow(self, text: &str) -> String {
-        self.paint("33", text)
+    pub fn yellow(text: &str) -> String {
+        with(Style::new().fg_color(Some(AnsiColor::Yellow.into())), text)
     }
 
     /// Green: things that went well.
-    pub fn green(self, text: &str) -> String {
-        self.paint("32", text)
+    pub fn green(text: &str) -> String {
+        with(Style::new().fg_color(Some(AnsiColor::Green.into())), text)
     }
 
     /// Cyan: addresses and URLs to copy.
-    pub fn cyan(self, text: &str) -> String {
-        self.paint("36", text)
+    pub fn cyan(text: &str) -> String {
+        with(Style::new().fg_color(Some(AnsiColor::Cyan.into())), text)
     }
 }
 
@@ -136,11 +114,11 @@ impl Table {
     }
 
     /// The table as text, one line per row, each ending in a newline.
-    pub fn render(&self, style: Style) -> String {
+    pub fn render(&self) -> String {
         let mut widths: Vec<usize> = Vec::new();
         let header = self.header.iter().map(|h| {
             h.iter()
-                .map(|c| (c.clone(), style.bold(c)))
+                .map(|c| (c.clone(), paint::bold(c)))
                 .collect::<Vec<_>>()
         });
         let all: Vec<Vec<(String, String)>> = header.chain(self.rows.iter().cloned()).collect();
@@ -171,11 +149,19 @@ impl Table {
     }
 }
 
-/// Writes `text` to standard output and flushes.
+/// Writes `text` to standard output and flushes, without its colour unless [`paint`] allows.
 pub fn print(text: &str) -> io::Result<()> {
-    let mut out = io::stdout().lock();
+    let mut out = anstream::stdout().lock();
     out.write_all(text.as_bytes())?;
     out.flush()
+}
+
+/// Writes `text` to standard error, without its colour unless [`paint`] allows; a failure to
+/// write there has nobody to be reported to.
+pub fn eprint(text: &str) {
+    let mut err = anstream::stderr().lock();
+    let _ = err.write_all(text.as_bytes());
+    let _ = err.flush();
 }
 
 /// Writes one JSON value on one line of standard output and flushes.
@@ -183,67 +169,22 @@ pub fn print_json(value: &Value) -> io::Result<()> {
     print(&format!("{value}\n"))
 }
 
-/// The warnings of a resolve or a bind, as JSON: `[{"kind": ..., "message": ...}]`.
-pub fn warnings_json(warnings: &[bindpolicy::Warning]) -> Value {
-    Value::Array(
-        warnings
-            .iter()
-            .map(|w| json!({"kind": w.kind(), "message": w.to_string()}))
-            .collect(),
-    )
+/// A library value as JSON, through its `Serialize` impl.
+pub fn to_json<T: serde::Serialize + ?Sized>(value: &T) -> io::Result<Value> {
+    serde_json::to_value(value).map_err(io::Error::other)
 }
 
 /// The warnings as lines: `warning[kind]: message`.
-pub fn warnings_text(warnings: &[bindpolicy::Warning], style: Style) -> String {
+pub fn warnings_text(warnings: &[bindpolicy::Warning]) -> String {
     let mut out = String::new();
     for w in warnings {
         let _ = writeln!(
             out,
             "{}: {w}",
-            style.yellow(&format!("warning[{}]", w.kind()))
+            paint::yellow(&format!("warning[{}]", w.kind()))
         );
     }
     out
-}
-
-/// The reachable addresses of a resolve, as JSON objects.
-pub fn reachable_json(resolved_exposure: &bindpolicy::Exposure) -> Value {
-    Value::Array(
-        resolved_exposure
-            .reachable()
-            .iter()
-            .map(|r| {
-                let network = r.network();
-                json!({
-                    "address": r.ip().to_string(),
-                    "interface": r.interface(),
-                    "network": format!("{}/{}", network.network, network.prefix_len),
-                    "scope": r.scope().as_str(),
-                })
-            })
-            .collect(),
-    )
-}
-
-/// The networks of an exposure, as JSON objects.
-pub fn networks_json(exposure: &bindpolicy::Exposure) -> Value {
-    Value::Array(
-        exposure
-            .networks()
-            .iter()
-            .map(|n| {
-                json!({
-                    "interface": n.interface,
-                    "network": format!("{}/{}", n.network, n.prefix_len),
-                })
-            })
-            .collect(),
-    )
-}
-
-/// The addresses a resolve would bind, as display strings.
-pub fn bind_addrs(resolved: &Resolved) -> Vec<String> {
-    resolved.socket_addrs().map(|a| a.to_string()).collect()
 }
 
 /// Why a command failed, and so its exit code.
@@ -251,6 +192,8 @@ pub fn bind_addrs(resolved: &Resolved) -> Vec<String> {
 pub enum Failure {
     /// An error of the library.
     Lib(Error),
+    /// The target breaks the `--policy`.
+    Policy(PolicyViolation),
     /// A usage error the command found itself, e.g. an unreadable `--policy` file.
     Usage(String),
     /// Writing the output failed.
@@ -267,6 +210,12 @@ pub enum Failure {
 impl From<Error> for Failure {
     fn from(err: Error) -> Failure {
         Failure::Lib(err)
+    }
+}
+
+impl From<PolicyViolation> for Failure {
+    fn from(violation: PolicyViolation) -> Failure {
+        Failure::Policy(violation)
     }
 }
 
@@ -287,6 +236,7 @@ impl Failure {
     pub fn kind(&self) -> &'static str {
         match self {
             Failure::Lib(err) => err.kind().as_str(),
+            Failure::Policy(violation) => violation.kind().as_str(),
             Failure::Usage(_) => "usage",
             Failure::Io(_) | Failure::Os { .. } => "io",
         }
@@ -296,6 +246,7 @@ impl Failure {
     pub fn exit_code(&self) -> u8 {
         match self {
             Failure::Lib(err) => exit_code(err.kind()),
+            Failure::Policy(violation) => exit_code(violation.kind()),
             Failure::Usage(_) => EXIT_USAGE,
             Failure::Io(_) | Failure::Os { .. } => EXIT_FAILURE,
         }
@@ -305,6 +256,7 @@ impl Failure {
     pub fn message(&self) -> String {
         match self {
             Failure::Lib(err) => err.to_string(),
+            Failure::Policy(violation) => violation.to_string(),
             Failure::Usage(message) => message.clone(),
             Failure::Io(err) => format!("writing the output failed: {err}"),
             Failure::Os { doing, .. } => format!("{doing} failed"),
@@ -316,6 +268,7 @@ impl Failure {
         let mut causes = Vec::new();
         let first: Option<&(dyn std::error::Error + 'static)> = match self {
             Failure::Lib(err) => err.source(),
+            Failure::Policy(violation) => violation.source(),
             Failure::Os { source, .. } => Some(source),
             Failure::Usage(_) | Failure::Io(_) => None,
         };
@@ -329,28 +282,27 @@ impl Failure {
         causes
     }
 
-    /// `{"error": {"kind": ..., "message": ..., "causes": [...]}}`, and for a parse error
-    /// `input`, `offset` and `suggestions` too.
+    /// `{"error": {"kind": ..., "message": ..., "causes": [...]}}`: the library's JSON of
+    /// its error (a parse error adds `input`, `offset` and `suggestions`), else the same keys.
     pub fn to_json(&self) -> Value {
-        let mut error = json!({
-            "kind": self.kind(),
-            "message": self.message(),
-            "causes": self.causes(),
+        let error = match self {
+            Failure::Lib(err) => to_json(err).ok(),
+            Failure::Policy(violation) => to_json(violation).ok(),
+            Failure::Usage(_) | Failure::Io(_) | Failure::Os { .. } => None,
+        };
+        let error = error.unwrap_or_else(|| {
+            json!({
+                "kind": self.kind(),
+                "message": self.message(),
+                "causes": self.causes(),
+            })
         });
-        if let (Failure::Lib(Error::Parse(parse)), Value::Object(map)) = (self, &mut error) {
-            map.insert("input".into(), parse.input().into());
-            map.insert("offset".into(), parse.offset().into());
-            map.insert(
-                "suggestions".into(),
-                parse.suggestions().collect::<Vec<_>>().into(),
-            );
-        }
         json!({ "error": error })
     }
 
     /// `error: message`, then `  caused by: ...` lines.
-    pub fn to_text(&self, style: Style) -> String {
-        let mut text = format!("{} {}\n", style.red("error:"), self.message());
+    pub fn to_text(&self) -> String {
+        let mut text = format!("{} {}\n", paint::red("error:"), self.message());
         for cause in self.causes() {
             let _ = writeln!(text, "  caused by: {cause}");
         }
@@ -362,9 +314,7 @@ impl Failure {
         if json {
             let _ = print_json(&self.to_json());
         } else {
-            let mut err = io::stderr().lock();
-            let _ = err.write_all(self.to_text(Style::stderr()).as_bytes());
-            let _ = err.flush();
+            eprint(&self.to_text());
         }
     }
 }
@@ -380,6 +330,7 @@ pub fn exit_code(kind: ErrorKind) -> u8 {
         | ErrorKind::InterfaceNotFound
         | ErrorKind::NoAddress
         | ErrorKind::ZoneRequired
+        | ErrorKind::DadFailed
         | ErrorKind::FamilyUnsupported => EXIT_UNUSABLE,
         ErrorKind::PolicyViolation => EXIT_POLICY,
         _ => EXIT_FAILURE,
@@ -403,17 +354,15 @@ mod tests {
 
     #[test]
     fn tables_align_on_the_text_not_the_escape_codes() {
-        let table = |style: Style| {
-            let mut table = Table::with_header(&["A", "LONG HEADER", "C"]);
-            table.row_painted(&["first", "x", "painted"], |s| style.cyan(s));
-            table.row(&["f", "", ""]);
-            table.render(style)
-        };
+        let mut table = Table::with_header(&["A", "LONG HEADER", "C"]);
+        table.row_painted(&["first", "x", "painted"], paint::cyan);
+        table.row(&["f", "", ""]);
+        let coloured = table.render();
+        // What `AutoStream` writes to a pipe.
         assert_eq!(
-            table(Style { on: false }),
+            anstream::adapter::strip_str(&coloured).to_string(),
             "A      LONG HEADER  C\nfirst  x            painted\nf\n"
         );
-        let coloured = table(Style { on: true });
         assert!(coloured.contains("first  x            \x1b[36mpainted\x1b[0m\n"));
         assert!(coloured.starts_with("\x1b[1mA\x1b[0m      \x1b[1mLONG HEADER\x1b[0m  "));
     }
@@ -427,6 +376,7 @@ mod tests {
         assert_eq!(exit_code(ErrorKind::NoAddress), EXIT_UNUSABLE);
         assert_eq!(exit_code(ErrorKind::ZoneRequired), EXIT_UNUSABLE);
         assert_eq!(exit_code(ErrorKind::FamilyUnsupported), EXIT_UNUSABLE);
+        assert_eq!(exit_code(ErrorKind::DadFailed), EXIT_UNUSABLE);
         assert_eq!(exit_code(ErrorKind::AddrInUse), EXIT_FAILURE);
         assert_eq!(exit_code(ErrorKind::ConnectionRefused), EXIT_FAILURE);
         assert_eq!(exit_code(ErrorKind::Io), EXIT_FAILURE);

@@ -1,0 +1,537 @@
+//! rtnetlink, the kernel's own answers: links, addresses with their IFA_F_* flags, and the
+//! routing table's entry for one address (what `ip route get fibmatch ADDR` prints).
+//!
+//! The socket is opened in the calling thread's network namespace, so a thread that entered
+//! another namespace with setns(2) reads that namespace. Requests are built with
+//! netlink-packet-route's typed messages; replies are read lazily, header and the few
+//! attributes the crate uses, with netlink-packet-core's buffer types, so a dump of thousands of
+//! addresses costs little more than the kernel's own work.
+//!
+//! NETLINK_GET_STRICT_CHK (Linux 4.20) makes the kernel filter an address dump by interface;
+//! without it the kernel ignores the filter, and so the rows are filtered here as well.
+
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use netlink_packet_core::{
+    NLA_TYPE_MASK, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR,
+    NLMSG_OVERRUN, NetlinkBuffer, NetlinkHeader, NetlinkMessage, NetlinkPayload,
+};
+use netlink_packet_route::address::{AddressHeader, AddressMessage};
+use netlink_packet_route::link::{LinkAttribute, LinkExtentMask, LinkHeader, LinkMessage};
+use netlink_packet_route::route::{
+    RouteAddress, RouteAttribute, RouteFlags, RouteHeader, RouteMessage, RouteType,
+};
+use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
+use netlink_sys::{Socket, SocketAddr, protocols::NETLINK_ROUTE};
+
+use super::{AddrRow, LinkRow, LocalRouteRow};
+
+/// RTM_NEWLINK, RTM_NEWADDR and RTM_NEWROUTE from <linux/rtnetlink.h>: the replies.
+const RTM_NEWLINK: u16 = 16;
+const RTM_NEWADDR: u16 = 20;
+const RTM_NEWROUTE: u16 = 24;
+/// The fixed headers before the attributes: ifinfomsg, ifaddrmsg, rtmsg.
+const LINK_HEADER_LEN: usize = 16;
+const ADDR_HEADER_LEN: usize = 8;
+const ROUTE_HEADER_LEN: usize = 12;
+/// Attribute types from <linux/if_link.h>, <linux/if_addr.h>, <linux/rtnetlink.h>.
+const IFLA_IFNAME: u16 = 3;
+const IFA_ADDRESS: u16 = 1;
+const IFA_LOCAL: u16 = 2;
+const IFA_LABEL: u16 = 3;
+const IFA_FLAGS: u16 = 8;
+const RTA_DST: u16 = 1;
+const RTA_OIF: u16 = 4;
+/// Interface flags from <linux/if.h>.
+const IFF_UP: u32 = 0x1;
+const IFF_LOOPBACK: u32 = 0x8;
+const IFF_LOWER_UP: u32 = 0x1_0000;
+/// Address flags from <linux/if_addr.h>.
+const IFA_F_OPTIMISTIC: u32 = 0x04;
+const IFA_F_DADFAILED: u32 = 0x08;
+const IFA_F_DEPRECATED: u32 = 0x20;
+const IFA_F_TENTATIVE: u32 = 0x40;
+/// A dump the kernel marks interrupted (the table changed under it) is read again, this
+/// many times at the most, and never returned half.
+const DUMP_TRIES: usize = 4;
+/// The kernel sends at most 32 KiB per datagram (netlink_recvmsg caps max_recvmsg_len).
+const RECV_BUFFER: usize = 64 * 1024;
+
+/// One rtnetlink socket and its receive buffer.
+pub(crate) struct Rtnl {
+    socket: Socket,
+    seq: u32,
+    buf: Vec<u8>,
+    /// Whether NETLINK_GET_STRICT_CHK took: the kernel filters dumps by interface.
+    strict: bool,
+}
+
+/// How a request ended.
+enum Reply {
+    /// Every message was read.
+    Done,
+    /// The kernel said the dump was interrupted: read it again.
+    Interrupted,
+}
+
+impl Rtnl {
+    /// A socket bound to the kernel, in this thread's network namespace.
+    pub(crate) fn open() -> io::Result<Rtnl> {
+        let mut socket = Socket::new(NETLINK_ROUTE)?;
+        socket.bind_auto()?;
+        // Only the kernel's messages: no other process can write into our replies.
+        socket.connect(&SocketAddr::new(0, 0))?;
+        // Older kernels lack it and ignore a dump's filter; rows are filtered here then.
+        let strict = socket.set_netlink_get_strict_chk(true).is_ok();
+        Ok(Rtnl {
+            socket,
+            seq: 0,
+            buf: Vec::with_capacity(RECV_BUFFER),
+            strict,
+        })
+    }
+
+    /// Every link, without statistics (RTEXT_FILTER_SKIP_STATS halves a dump's bytes).
+    pub(crate) fn links(&mut self) -> io::Result<Vec<LinkRow>> {
+        let mut message = LinkMessage::default();
+        message
+            .attributes
+            .push(LinkAttribute::ExtMask(vec![LinkExtentMask::SkipStats]));
+        let request = RouteNetlinkMessage::GetLink(message);
+        self.dump_retrying(&request, RTM_NEWLINK, parse_link)
+    }
+
+    /// The link named `name`, or `None` when the kernel has none (ENODEV).
+    pub(crate) fn link_by_name(&mut self, name: &str) -> io::Result<Option<LinkRow>> {
+        let mut message = LinkMessage::default();
+        message
+            .attributes
+            .push(LinkAttribute::IfName(name.to_owned()));
+        message
+            .attributes
+            .push(LinkAttribute::ExtMask(vec![LinkExtentMask::SkipStats]));
+        self.get_one(
+            &RouteNetlinkMessage::GetLink(message),
+            RTM_NEWLINK,
+            parse_link,
+        )
+    }
+
+    /// The link with index `index`, or `None` when the kernel has none.
+    pub(crate) fn link_by_index(&mut self, index: u32) -> io::Result<Option<LinkRow>> {
+        let mut message = LinkMessage::default();
+        message.header.index = index;
+        message
+            .attributes
+            .push(LinkAttribute::ExtMask(vec![LinkExtentMask::SkipStats]));
+        self.get_one(
+            &RouteNetlinkMessage::GetLink(message),
+            RTM_NEWLINK,
+            parse_link,
+        )
+    }
+
+    /// The addresses of one family (`None`: both), of one interface (`None`: all). With strict
+    /// checking the kernel filters by interface; without, the rows are filtered here.
+    pub(crate) fn addrs(
+        &mut self,
+        ipv6: Option<bool>,
+        index: Option<u32>,
+    ) -> io::Result<Vec<AddrRow>> {
+        let mut message = AddressMessage::default();
+        message.header.family = match ipv6 {
+            None => AddressFamily::Unspec,
+            Some(false) => AddressFamily::Inet,
+            Some(true) => AddressFamily::Inet6,
+        };
+        if self.strict {
+            message.header.index = index.unwrap_or(0);
+        }
+        let request = RouteNetlinkMessage::GetAddress(message);
+        let mut rows = self.dump_retrying(&request, RTM_NEWADDR, parse_addr)?;
+        if let Some(index) = index {
+            rows.retain(|row| row.index == index);
+        }
+        Ok(rows)
+    }
+
+    /// The local or broadcast route that makes `ip` an address of this machine, as the
+    /// kernel's FIB finds it (RTM_F_FIB_MATCH, Linux 4.13): `None` when the address is not
+    /// local (its route is unicast, or there is none).
+    pub(crate) fn local_route(&mut self, ip: IpAddr) -> io::Result<Option<LocalRouteRow>> {
+        let mut message = RouteMessage::default();
+        message.header.address_family = match ip {
+            IpAddr::V4(_) => AddressFamily::Inet,
+            IpAddr::V6(_) => AddressFamily::Inet6,
+        };
+        message.header.destination_prefix_length = if ip.is_ipv4() { 32 } else { 128 };
+        message.header.flags = RouteFlags::FibMatch;
+        message
+            .attributes
+            .push(RouteAttribute::Destination(RouteAddress::from(ip)));
+        let route = match self.get_one(
+            &RouteNetlinkMessage::GetRoute(message),
+            RTM_NEWROUTE,
+            parse_route,
+        ) {
+            Ok(route) => route,
+            // No route at all (no default route, or no table yet): not local.
+            Err(err)
+                if matches!(
+                    err.raw_os_error(),
+                    Some(libc::ENETUNREACH | libc::EHOSTUNREACH | libc::ENOENT | libc::ESRCH)
+                ) =>
+            {
+                return Ok(None);
+            }
+            Err(err) => return Err(err),
+        };
+        Ok(route.filter(|r| r.broadcast || r.local).map(|r| r.row))
+    }
+
+    /// A dump, read again while the kernel marks it interrupted.
+    fn dump_retrying<T>(
+        &mut self,
+        request: &RouteNetlinkMessage,
+        reply_type: u16,
+        parse: fn(&[u8]) -> Option<T>,
+    ) -> io::Result<Vec<T>> {
+        for _ in 0..DUMP_TRIES {
+            let mut rows = Vec::new();
+            self.send(request, NLM_F_REQUEST | NLM_F_DUMP)?;
+            if let Reply::Done = self.receive(reply_type, &mut |payload| {
+                rows.extend(parse(payload));
+                true
+            })? {
+                return Ok(rows);
+            }
+        }
+        Err(io::Error::new(
+            io::ErrorKind::Interrupted,
+            format!(
+                "the kernel interrupted {DUMP_TRIES} dumps in a row (NLM_F_DUMP_INTR): the \
+                 interfaces kept changing while they were read"
+            ),
+        ))
+    }
+
+    /// A request for one object: its reply, `None` for ENODEV/EADDRNOTAVAIL.
+    fn get_one<T>(
+        &mut self,
+        request: &RouteNetlinkMessage,
+        reply_type: u16,
+        parse: fn(&[u8]) -> Option<T>,
+    ) -> io::Result<Option<T>> {
+        self.send(request, NLM_F_REQUEST)?;
+        let mut found = None;
+        let result = self.receive(reply_type, &mut |payload| {
+            found = parse(payload);
+            false
+        });
+        match result {
+            Ok(_) => Ok(found),
+            Err(err) if err.raw_os_error() == Some(libc::ENODEV) => Ok(None),
+            Err(err) => Err(err),
+        }
+    }
+
+    fn send(&mut self, request: &RouteNetlinkMessage, flags: u16) -> io::Result<()> {
+        self.seq = self.seq.wrapping_add(1);
+        let mut header = NetlinkHeader::default();
+        header.flags = flags;
+        header.sequence_number = self.seq;
+        let mut message = NetlinkMessage::new(header, NetlinkPayload::from(request.clone()));
+        message.finalize();
+        let mut bytes = vec![0u8; message.buffer_len()];
+        message.serialize(&mut bytes);
+        self.socket.send(&bytes, 0)?;
+        Ok(())
+    }
+
+    /// Reads replies to the last request, handing each payload of `reply_type` to `each`
+    /// (which says whether to go on), until the dump's end, an error, or `each` says stop.
+    fn receive(
+        &mut self,
+        reply_type: u16,
+        each: &mut dyn FnMut(&[u8]) -> bool,
+    ) -> io::Result<Reply> {
+        let mut interrupted = false;
+        loop {
+            self.buf.clear();
+            // MSG_TRUNC: the datagram's real length, to notice one larger than the buffer.
+            let len = self.socket.recv(&mut self.buf, libc::MSG_TRUNC)?;
+            if len > self.buf.len() {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("a netlink reply of {len} bytes did not fit {RECV_BUFFER}"),
+                ));
+            }
+            let mut offset = 0;
+            while let Some(rest) = self.buf.get(offset..len).filter(|r| !r.is_empty()) {
+                let message = NetlinkBuffer::new_checked(rest)
+                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
+                let length = usize::try_from(message.length()).unwrap_or(usize::MAX);
+                offset = offset.saturating_add(length.saturating_add(3) & !3);
+                if message.sequence_number() != self.seq {
+                    continue; // a late reply to an earlier request
+                }
+                interrupted |= message.flags() & NLM_F_DUMP_INTR != 0;
+                match message.message_type() {
+                    NLMSG_DONE => {
+                        return Ok(if interrupted {
+                            Reply::Interrupted
+                        } else {
+                            Reply::Done
+                        });
+                    }
+                    NLMSG_ERROR => {
+                        let code = message
+                            .payload()
+                            .get(..4)
+                            .and_then(|b| <[u8; 4]>::try_from(b).ok())
+                            .map_or(0, i32::from_ne_bytes);
+                        if code == 0 {
+                            return Ok(Reply::Done); // an acknowledgement
+                        }
+                        return Err(io::Error::from_raw_os_error(code.saturating_neg()));
+                    }
+                    NLMSG_OVERRUN => {
+                        return Err(io::Error::other("netlink overrun: data was lost"));
+                    }
+                    t if t == reply_type && !each(message.payload()) => {
+                        return Ok(Reply::Done);
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+}
+
+/// The attributes after a fixed header, as (type, value) pairs; a malformed one ends them.
+/// (NlaBuffer's accessors assume a checked buffer and index into it; these never panic.)
+fn attributes(payload: &[u8], header_len: usize) -> impl Iterator<Item = (u16, &[u8])> {
+    let mut rest = payload.get(header_len..).unwrap_or_default();
+    std::iter::from_fn(move || {
+        let len = usize::from(u16::from_ne_bytes(rest.get(0..2)?.try_into().ok()?));
+        let kind = u16::from_ne_bytes(rest.get(2..4)?.try_into().ok()?) & NLA_TYPE_MASK;
+        // A length under the 4-byte header, or past the end, gives None and ends the walk.
+        let value = rest.get(4..len)?;
+        rest = rest.get(len.saturating_add(3) & !3..).unwrap_or_default();
+        Some((kind, value))
+    })
+}
+
+/// A NUL-terminated string attribute.
+fn string(value: &[u8]) -> Option<String> {
+    let bytes = value.split(|b| *b == 0).next()?;
+    std::str::from_utf8(bytes).ok().map(str::to_owned)
+}
+
+fn u32_of(value: &[u8]) -> Option<u32> {
+    value
+        .get(..4)
+        .and_then(|b| <[u8; 4]>::try_from(b).ok())
+        .map(u32::from_ne_bytes)
+}
+
+fn ip_of(value: &[u8]) -> Option<IpAddr> {
+    if let Ok(v4) = <[u8; 4]>::try_from(value) {
+        Some(IpAddr::V4(Ipv4Addr::from(v4)))
+    } else if let Ok(v6) = <[u8; 16]>::try_from(value) {
+        Some(IpAddr::V6(Ipv6Addr::from(v6)))
+    } else {
+        None
+    }
+}
+
+/// An RTM_NEWLINK payload.
+pub(crate) fn parse_link(payload: &[u8]) -> Option<LinkRow> {
+    let header = LinkHeader::parse(payload).ok()?;
+    let flags = header.flags.bits();
+    let name = attributes(payload, LINK_HEADER_LEN)
+        .find(|(kind, _)| *kind == IFLA_IFNAME)
+        .and_then(|(_, value)| string(value))?;
+    Some(LinkRow {
+        index: header.index,
+        name,
+        up: flags & IFF_UP != 0,
+        carrier: flags & IFF_LOWER_UP != 0,
+        loopback: flags & IFF_LOOPBACK != 0,
+    })
+}
+
+/// An RTM_NEWADDR payload. IPv4's own address is IFA_LOCAL (IFA_ADDRESS is the peer of a
+/// point-to-point link); IPv6 has IFA_ADDRESS only. IFA_FLAGS (32 bits) supersedes the
+/// header's 8.
+pub(crate) fn parse_addr(payload: &[u8]) -> Option<AddrRow> {
+    let header = AddressHeader::parse(payload).ok()?;
+    let mut address = None;
+    let mut local = None;
+    let mut label = None;
+    let mut flags = u32::from(header.flags.bits());
+    for (kind, value) in attributes(payload, ADDR_HEADER_LEN) {
+        match kind {
+            IFA_ADDRESS => address = ip_of(value),
+            IFA_LOCAL => local = ip_of(value),
+            IFA_LABEL => label = string(value),
+            IFA_FLAGS => flags = u32_of(value).unwrap_or(flags),
+            _ => {}
+        }
+    }
+    let ip = local.or(address)?;
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    let tentative = flags & IFA_F_TENTATIVE != 0;
+    let optimistic = flags & IFA_F_OPTIMISTIC != 0;
+    Some(AddrRow {
+        index: header.index,
+        ip,
+        prefix_len: header.prefix_len.min(max),
+        // An optimistic address carries TENTATIVE too, and binds.
+        tentative: tentative && !optimistic,
+        optimistic,
+        dad_failed: flags & IFA_F_DADFAILED != 0,
+        deprecated: flags & IFA_F_DEPRECATED != 0,
+        label,
+    })
+}
+
+/// A route reply, with whether the kernel accepts its destination locally.
+struct RouteReply {
+    row: LocalRouteRow,
+    local: bool,
+    broadcast: bool,
+}
+
+/// An RTM_NEWROUTE payload.
+fn parse_route(payload: &[u8]) -> Option<RouteReply> {
+    let header = RouteHeader::parse(payload).ok()?;
+    let mut dst = None;
+    let mut index = None;
+    for (kind, value) in attributes(payload, ROUTE_HEADER_LEN) {
+        match kind {
+            RTA_DST => dst = ip_of(value),
+            RTA_OIF => index = u32_of(value),
+            _ => {}
+        }
+    }
+    let family_any = match header.address_family {
+        AddressFamily::Inet6 => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+        _ => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+    };
+    let broadcast = header.kind == RouteType::Broadcast;
+    Some(RouteReply {
+        row: LocalRouteRow {
+            dst: dst.unwrap_or(family_any),
+            prefix_len: header.destination_prefix_length,
+            broadcast,
+            index,
+        },
+        local: header.kind == RouteType::Local,
+        broadcast,
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    /// An ifaddrmsg and its attributes, laid out as the kernel sends them.
+    fn addr_payload(family: u8, prefix: u8, index: u32, attrs: &[(u16, &[u8])]) -> Vec<u8> {
+        let mut bytes = vec![family, prefix, 0, 0];
+        bytes.extend_from_slice(&index.to_ne_bytes());
+        for (kind, value) in attrs {
+            let len = u16::try_from(4 + value.len()).unwrap();
+            bytes.extend_from_slice(&len.to_ne_bytes());
+            bytes.extend_from_slice(&kind.to_ne_bytes());
+            bytes.extend_from_slice(value);
+            while bytes.len() % 4 != 0 {
+                bytes.push(0);
+            }
+        }
+        bytes
+    }
+
+    #[test]
+    fn an_optimistic_address_is_not_tentative() {
+        let flags = (IFA_F_TENTATIVE | IFA_F_OPTIMISTIC).to_ne_bytes();
+        let ip = Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, 2).octets();
+        let row = parse_addr(&addr_payload(
+            10,
+            64,
+            3,
+            &[(IFA_ADDRESS, &ip), (IFA_FLAGS, &flags)],
+        ))
+        .unwrap();
+        assert!(row.optimistic && !row.tentative && !row.dad_failed);
+        assert_eq!((row.index, row.prefix_len), (3, 64));
+    }
+
+    #[test]
+    fn ipv4_prefers_the_local_address_over_the_peer() {
+        let peer = [198, 18, 0, 2];
+        let local = [198, 18, 0, 1];
+        let row = parse_addr(&addr_payload(
+            2,
+            32,
+            5,
+            &[
+                (IFA_ADDRESS, &peer),
+                (IFA_LOCAL, &local),
+                (IFA_LABEL, b"eth0:1\0"),
+            ],
+        ))
+        .unwrap();
+        assert_eq!(row.ip, IpAddr::V4(Ipv4Addr::new(198, 18, 0, 1)));
+        assert_eq!(row.label.as_deref(), Some("eth0:1"));
+    }
+
+    #[test]
+    fn malformed_messages_give_nothing_and_never_panic() {
+        assert!(parse_addr(&[]).is_none());
+        assert!(parse_addr(&[2, 24, 0, 0]).is_none());
+        // An attribute whose length runs past the end is dropped, not read.
+        let mut bytes = addr_payload(2, 24, 1, &[]);
+        bytes.extend_from_slice(&[200, 0, 2, 0, 1, 2]);
+        assert!(parse_addr(&bytes).is_none());
+        assert!(parse_link(&[0; 3]).is_none());
+        assert!(parse_route(&[0; 5]).is_none());
+        // Unknown attributes are skipped.
+        let row = parse_addr(&addr_payload(
+            2,
+            24,
+            1,
+            &[(99, &[1, 2, 3]), (IFA_LOCAL, &[198, 18, 0, 1])],
+        ))
+        .unwrap();
+        assert_eq!(row.prefix_len, 24);
+    }
+
+    #[test]
+    fn a_real_dump_reads_this_namespace() {
+        let mut rtnl = Rtnl::open().unwrap();
+        let links = rtnl.links().unwrap();
+        let lo = links
+            .iter()
+            .find(|l| l.loopback)
+            .expect("every namespace has lo");
+        assert_eq!(
+            rtnl.link_by_name(&lo.name).unwrap().map(|l| l.index),
+            Some(lo.index)
+        );
+        assert_eq!(
+            rtnl.link_by_index(lo.index).unwrap().map(|l| l.name),
+            Some(lo.name.clone())
+        );
+        assert!(rtnl.link_by_name("bp-no-such0").unwrap().is_none());
+        let all = rtnl.addrs(None, None).unwrap();
+        let lo_only = rtnl.addrs(None, Some(lo.index)).unwrap();
+        assert!(lo_only.iter().all(|a| a.index == lo.index));
+        assert_eq!(
+            lo_only.len(),
+            all.iter().filter(|a| a.index == lo.index).count()
+        );
+    }
+}
