@@ -197,7 +197,8 @@ impl Dialect {
     }
 
     /// `binding` written in this dialect: one line per statement (`listen ...;`, `bind ...`,
-    /// `Key=Value`, `-p ...`), so that [`Dialect::read`] gives `binding` back.
+    /// `Key=Value`, `-p ...`), so that [`Dialect::read`] gives back
+    /// [`Binding::normalized`] (HAProxy's with `reuse_port`, which it sets on every listener).
     ///
     /// Docker's container port is written equal to the host port. Nonblocking mode is not
     /// configuration and is never written.
@@ -345,6 +346,48 @@ impl Binding {
     /// TCP or UDP.
     pub fn transport(&self) -> Transport {
         self.transport
+    }
+
+    /// The same sockets, said one way: options that change nothing for this target are
+    /// cleared (`dual_stack` off a target without the IPv6 wildcard, `bind_device` off one
+    /// without an interface, `nonblocking`, which is not configuration), and a dual-stack
+    /// `[::]:P` becomes `*:P`. A writer's output reads back as this.
+    ///
+    /// ```
+    /// use bindpolicy::Binding;
+    ///
+    /// let b: Binding = "[::]:80 dual_stack nonblocking".parse()?;
+    /// assert_eq!(b.normalized().to_string(), "*:80 dual_stack");
+    /// let b: Binding = "localhost:80 dual_stack bind_device".parse()?;
+    /// assert_eq!(b.normalized().to_string(), "localhost:80");
+    /// # Ok::<(), bindpolicy::ParseError>(())
+    /// ```
+    #[must_use]
+    pub fn normalized(&self) -> Binding {
+        let v6_any = matches!(
+            self.target,
+            BindTarget::Any {
+                family: Family::Both | Family::Ipv6,
+                ..
+            }
+        );
+        let dual = v6_any && self.options.is_dual_stack();
+        let device = self.target.is_specific_interface() && self.options.is_bind_device();
+        let target = if dual {
+            BindTarget::any(self.target.port())
+        } else {
+            self.target.clone()
+        };
+        Binding {
+            target,
+            options: self
+                .options
+                .clone()
+                .dual_stack(dual)
+                .bind_device(device)
+                .nonblocking(false),
+            transport: self.transport,
+        }
     }
 
     fn map_options(mut self, f: impl FnOnce(ListenOptions) -> ListenOptions) -> Self {
