@@ -11,7 +11,7 @@ use std::sync::mpsc::{self, Sender};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use bindpolicy::{BindTarget, Bound};
+use bindpolicy::{BindTarget, Bound, ListenOptions};
 use serde_json::json;
 
 use crate::output::{self, Failure, Table, paint};
@@ -67,6 +67,7 @@ enum Arrival {
 /// Runs `listen`: binds, prints the `listening` event, then serves.
 pub fn listen(
     target: &BindTarget,
+    options: &ListenOptions,
     udp: bool,
     count: Option<u64>,
     json: bool,
@@ -74,14 +75,14 @@ pub fn listen(
     let resolved = target.resolve()?;
     let (tx, rx) = mpsc::channel();
     if udp {
-        let sockets = resolved.bind_udp()?;
+        let sockets = resolved.bind_udp_with(options)?;
         announce(&sockets, "udp", count, json)?;
         for (socket, local) in sockets.iter() {
             let socket = socket.try_clone().map_err(Failure::Io)?;
             spawn_udp(socket, local, tx.clone());
         }
     } else {
-        let listeners = resolved.listen()?;
+        let listeners = resolved.listen_with(options)?;
         announce(&listeners, "tcp", count, json)?;
         for (listener, local) in listeners.iter() {
             let listener = listener.try_clone().map_err(Failure::Io)?;
