@@ -28,7 +28,8 @@ fuzz_target!(|data: &[u8]| {
             for w in t.warnings() {
                 assert!(!w.to_string().is_empty());
             }
-            for b in t.bindings() {
+            // A port range can be 65535 bindings; the first few say as much.
+            for b in t.bindings().iter().take(8) {
                 let text = b.to_string();
                 let again: Binding = text
                     .parse()

@@ -480,6 +480,7 @@ pub struct Translation {
 impl Translation {
     fn new(dialect: Dialect, input: &str, out: lex::Out) -> Self {
         let (bindings, merged) = merge(out.bindings);
+        let merged: std::collections::HashSet<u16> = merged.into_iter().collect();
         let mut warnings = out.warnings;
         // `listen 80; listen [::]:80;`: the first is no longer IPv4 only.
         warnings.retain(|w| !matches!(w, DialectWarning::Ipv4Only { port, .. } if merged.contains(port)));
@@ -539,51 +540,49 @@ impl Translation {
 
 /// Merges each IPv4/IPv6 pair of `Any` (or `Loopback`) bindings with the same port, transport
 /// and options into one of both families, at the first one's place. Returns the ports merged.
+/// Linear: a HAProxy range of 65535 ports is 65535 bindings.
 fn merge(bindings: Vec<Binding>) -> (Vec<Binding>, Vec<u16>) {
+    use std::collections::{HashMap, VecDeque};
+    type Key = (bool, u16, Transport, ListenOptions, Family);
     let mut out: Vec<Binding> = Vec::with_capacity(bindings.len());
     let mut merged = Vec::new();
+    // The unpaired halves so far, by what their partner would be.
+    let mut pending: HashMap<Key, VecDeque<usize>> = HashMap::new();
     for b in bindings {
-        let partner = out.iter_mut().find(|o| pairs(o, &b));
-        match partner {
+        let half = match &b.target {
+            BindTarget::Any { family, port } => Some((false, *port, *family)),
+            BindTarget::Loopback { family, port } => Some((true, *port, *family)),
+            _ => None,
+        };
+        let Some((loopback, port, family)) = half.filter(|_| !b.options.is_dual_stack()) else {
+            out.push(b);
+            continue;
+        };
+        let other = match family {
+            Family::Ipv4 => Family::Ipv6,
+            Family::Ipv6 => Family::Ipv4,
+            _ => {
+                out.push(b);
+                continue;
+            }
+        };
+        let partner_key = (loopback, port, b.transport, b.options.clone(), other);
+        let partner = pending.get_mut(&partner_key).and_then(VecDeque::pop_front);
+        match partner.and_then(|i| out.get_mut(i)) {
             Some(o) => {
                 o.target = both(&o.target);
-                merged.push(o.target.port());
+                merged.push(port);
             }
-            None => out.push(b),
+            None => {
+                pending
+                    .entry((loopback, port, b.transport, b.options.clone(), family))
+                    .or_default()
+                    .push_back(out.len());
+                out.push(b);
+            }
         }
     }
     (out, merged)
-}
-
-/// Whether `a` and `b` are the IPv4 and IPv6 halves of one both-families binding.
-fn pairs(a: &Binding, b: &Binding) -> bool {
-    let halves = |x: &BindTarget, y: &BindTarget| match (x, y) {
-        (
-            BindTarget::Any { family: f, port: p },
-            BindTarget::Any {
-                family: g,
-                port: q,
-            },
-        )
-        | (
-            BindTarget::Loopback { family: f, port: p },
-            BindTarget::Loopback {
-                family: g,
-                port: q,
-            },
-        ) => {
-            p == q
-                && matches!(
-                    (f, g),
-                    (Family::Ipv4, Family::Ipv6) | (Family::Ipv6, Family::Ipv4)
-                )
-        }
-        _ => false,
-    };
-    halves(&a.target, &b.target)
-        && a.transport == b.transport
-        && a.options == b.options
-        && !a.options.is_dual_stack()
 }
 
 fn both(target: &BindTarget) -> BindTarget {
