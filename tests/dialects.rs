@@ -114,7 +114,12 @@ fn every_rejection_says_why() {
                 assert!(reject.input.is_char_boundary(e.offset()));
                 assert_eq!(e.input(), reject.input);
                 if e.to_string() != reject.error {
-                    mismatches.push(format!("{} {:?}:\nerror = {:?}", reject.dialect, reject.input, e.to_string()));
+                    mismatches.push(format!(
+                        "{} {:?}:\nerror = {:?}",
+                        reject.dialect,
+                        reject.input,
+                        e.to_string()
+                    ));
                 }
             }
         }
@@ -126,13 +131,29 @@ fn every_rejection_says_why() {
 fn every_dialect_has_forms_citations_and_rejections() {
     let data = data();
     for d in Dialect::ALL {
-        let forms = data.form.iter().filter(|f| dialect(&f.dialect) == d).count();
-        let rejects = data.reject.iter().filter(|r| dialect(&r.dialect) == d).count();
+        let forms = data
+            .form
+            .iter()
+            .filter(|f| dialect(&f.dialect) == d)
+            .count();
+        let rejects = data
+            .reject
+            .iter()
+            .filter(|r| dialect(&r.dialect) == d)
+            .count();
         assert!(forms >= 5, "{d}: {forms} forms");
         assert!(rejects >= 2, "{d}: {rejects} rejections");
     }
-    for cite in data.form.iter().map(|f| &f.cite).chain(data.reject.iter().map(|r| &r.cite)) {
-        assert!(cite.starts_with("https://") && cite.contains('#') || cite.ends_with(".html"), "{cite}");
+    for cite in data
+        .form
+        .iter()
+        .map(|f| &f.cite)
+        .chain(data.reject.iter().map(|r| &r.cite))
+    {
+        assert!(
+            cite.starts_with("https://") && cite.contains('#') || cite.ends_with(".html"),
+            "{cite}"
+        );
     }
 }
 
@@ -162,7 +183,11 @@ fn generated() -> String {
     let mut out = String::new();
     for d in Dialect::ALL {
         writeln!(out, "\n## {}\n", d.form()).unwrap();
-        writeln!(out, "| written there | means there | bindpolicy | warnings | source |").unwrap();
+        writeln!(
+            out,
+            "| written there | means there | bindpolicy | warnings | source |"
+        )
+        .unwrap();
         writeln!(out, "|---|---|---|---|---|").unwrap();
         for f in data.form.iter().filter(|f| dialect(&f.dialect) == d) {
             let bindings: Vec<String> = f.bindings.iter().map(|b| code(b)).collect();
@@ -180,7 +205,14 @@ fn generated() -> String {
         writeln!(out, "\n| rejected | why | source |").unwrap();
         writeln!(out, "|---|---|---|").unwrap();
         for r in data.reject.iter().filter(|r| dialect(&r.dialect) == d) {
-            writeln!(out, "| {} | {} | [docs]({}) |", code(&r.input), cell(&r.error), r.cite).unwrap();
+            writeln!(
+                out,
+                "| {} | {} | [docs]({}) |",
+                code(&r.input),
+                cell(&r.error),
+                r.cite
+            )
+            .unwrap();
         }
     }
     out
@@ -217,7 +249,12 @@ fn guide_table_is_tested_against_the_data() {
     let want: Vec<String> = data
         .guide
         .iter()
-        .map(|g| format!("| {} | {} | {} | {} |", g.tool, g.written, g.means, g.bindpolicy))
+        .map(|g| {
+            format!(
+                "| {} | {} | {} | {} |",
+                g.tool, g.written, g.means, g.bindpolicy
+            )
+        })
         .collect();
     assert_eq!(rows, want, "docs/guide.md's table and [[guide]] differ");
     for g in &data.guide {
@@ -264,11 +301,18 @@ const WRITABLE: &[&str] = &[
 #[test]
 fn canonical_targets_round_trip_through_every_writer() {
     let mut extra: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    extra.insert("nginx", vec!["*:80 reuse_port backlog=511", "[::]:443 udp reuse_port"]);
+    extra.insert(
+        "nginx",
+        vec!["*:80 reuse_port backlog=511", "[::]:443 udp reuse_port"],
+    );
     extra.insert("haproxy", vec!["*:80 backlog=4096", "*:443 udp dual_stack"]);
     extra.insert(
         "systemd",
-        vec!["*:80 reuse_port backlog=4096 freebind=always", "[fe80::1%eth0]:80", "*:53 udp dual_stack"],
+        vec![
+            "*:80 reuse_port backlog=4096 freebind=always",
+            "[fe80::1%eth0]:80",
+            "*:53 udp dual_stack",
+        ],
     );
     extra.insert("docker", vec![]);
     for d in Dialect::ALL.into_iter().filter(|d| d.can_write()) {
@@ -278,11 +322,15 @@ fn canonical_targets_round_trip_through_every_writer() {
             }
             let b = binding(text);
             let written = d.write(&b).unwrap_or_else(|e| panic!("{e}"));
-            let read = d.read(&written).unwrap_or_else(|e| panic!("{written}: {e}"));
+            let read = d
+                .read(&written)
+                .unwrap_or_else(|e| panic!("{written}: {e}"));
             let mut want = b.normalized();
             if d == Dialect::Haproxy {
                 // HAProxy sets SO_REUSEPORT on every listener.
-                want = want.clone().with_options(want.options().clone().reuse_port(true));
+                want = want
+                    .clone()
+                    .with_options(want.options().clone().reuse_port(true));
             }
             assert_eq!(read.bindings(), [want], "{d}: {text} -> {written:?}");
         }
@@ -293,37 +341,105 @@ fn canonical_targets_round_trip_through_every_writer() {
 fn writers_say_the_forms() {
     let cases = [
         ("nginx", "*:8080", "listen 0.0.0.0:8080;\nlisten [::]:8080;"),
-        ("nginx", "localhost:80 reuse_port", "listen 127.0.0.1:80 reuseport;\nlisten [::1]:80 reuseport;"),
+        (
+            "nginx",
+            "localhost:80 reuse_port",
+            "listen 127.0.0.1:80 reuseport;\nlisten [::1]:80 reuseport;",
+        ),
         ("nginx", "0.0.0.0:53 udp", "listen 0.0.0.0:53 udp;"),
-        ("haproxy", "*:8080", "bind 0.0.0.0:8080\nbind :::8080 v6only"),
-        ("haproxy", "[::1]:8080 backlog=10", "bind ::1:8080 backlog 10"),
-        ("systemd", "*:8080", "ListenStream=0.0.0.0:8080\nListenStream=[::]:8080\nBindIPv6Only=ipv6-only"),
-        ("systemd", "[fe80::1%eth0]:80", "ListenStream=[fe80::1]:80%eth0"),
+        (
+            "haproxy",
+            "*:8080",
+            "bind 0.0.0.0:8080\nbind :::8080 v6only",
+        ),
+        (
+            "haproxy",
+            "[::1]:8080 backlog=10",
+            "bind ::1:8080 backlog 10",
+        ),
+        (
+            "systemd",
+            "*:8080",
+            "ListenStream=0.0.0.0:8080\nListenStream=[::]:8080\nBindIPv6Only=ipv6-only",
+        ),
+        (
+            "systemd",
+            "[fe80::1%eth0]:80",
+            "ListenStream=[fe80::1]:80%eth0",
+        ),
         ("systemd", "127.0.0.1:53 udp", "ListenDatagram=127.0.0.1:53"),
         ("docker", "*:8080", "-p 8080:8080"),
-        ("docker", "localhost:8080", "-p 127.0.0.1:8080:8080\n-p [::1]:8080:8080"),
+        (
+            "docker",
+            "localhost:8080",
+            "-p 127.0.0.1:8080:8080\n-p [::1]:8080:8080",
+        ),
         ("docker", "[::]:53 udp", "-p [::]:53:53/udp"),
     ];
     for (d, text, want) in cases {
-        assert_eq!(dialect(d).write(&binding(text)).unwrap(), want, "{d} {text}");
+        assert_eq!(
+            dialect(d).write(&binding(text)).unwrap(),
+            want,
+            "{d} {text}"
+        );
     }
 }
 
 #[test]
 fn writers_refuse_what_they_cannot_say() {
     let cases = [
-        ("nginx", "eth0:80", "cannot write \"eth0:80\" as nginx: nginx has no form for every address of an interface; write each address"),
-        ("nginx", "*:0", "cannot write \"*:0\" as nginx: nginx has no port 0 (OS-chosen port)"),
-        ("nginx", "[fe80::1%eth0]:80", "cannot write \"[fe80::1%eth0]:80\" as nginx: nginx has no form for an IPv6 zone"),
-        ("nginx", "*:80 freebind=always", "cannot write \"*:80 freebind=always\" as nginx: nginx cannot say freebind"),
-        ("haproxy", "port:40000-40100", "cannot write \"port:40000-40100\" as haproxy: a client source port range is not a listen address"),
-        ("systemd", "*:80 freebind=on_addr_not_available", "cannot write \"*:80 freebind=on_addr_not_available\" as systemd: systemd cannot say freebind=on_addr_not_available"),
-        ("docker", "*:80 dual_stack", "cannot write \"*:80 dual_stack\" as docker: docker cannot say dual_stack"),
-        ("docker", "*:80 backlog=10", "cannot write \"*:80 backlog=10\" as docker: docker cannot say backlog"),
-        ("go", "*:80", "cannot write \"*:80\" as go: go is read only; bindpolicy writes nginx, haproxy, systemd and docker"),
+        (
+            "nginx",
+            "eth0:80",
+            "cannot write \"eth0:80\" as nginx: nginx has no form for every address of an interface; write each address",
+        ),
+        (
+            "nginx",
+            "*:0",
+            "cannot write \"*:0\" as nginx: nginx has no port 0 (OS-chosen port)",
+        ),
+        (
+            "nginx",
+            "[fe80::1%eth0]:80",
+            "cannot write \"[fe80::1%eth0]:80\" as nginx: nginx has no form for an IPv6 zone",
+        ),
+        (
+            "nginx",
+            "*:80 freebind=always",
+            "cannot write \"*:80 freebind=always\" as nginx: nginx cannot say freebind",
+        ),
+        (
+            "haproxy",
+            "port:40000-40100",
+            "cannot write \"port:40000-40100\" as haproxy: a client source port range is not a listen address",
+        ),
+        (
+            "systemd",
+            "*:80 freebind=on_addr_not_available",
+            "cannot write \"*:80 freebind=on_addr_not_available\" as systemd: systemd cannot say freebind=on_addr_not_available",
+        ),
+        (
+            "docker",
+            "*:80 dual_stack",
+            "cannot write \"*:80 dual_stack\" as docker: docker cannot say dual_stack",
+        ),
+        (
+            "docker",
+            "*:80 backlog=10",
+            "cannot write \"*:80 backlog=10\" as docker: docker cannot say backlog",
+        ),
+        (
+            "go",
+            "*:80",
+            "cannot write \"*:80\" as go: go is read only; bindpolicy writes nginx, haproxy, systemd and docker",
+        ),
     ];
     for (d, text, want) in cases {
-        assert_eq!(dialect(d).write(&binding(text)).unwrap_err().to_string(), want, "{d} {text}");
+        assert_eq!(
+            dialect(d).write(&binding(text)).unwrap_err().to_string(),
+            want,
+            "{d} {text}"
+        );
     }
 }
 
@@ -332,12 +448,19 @@ fn translation_writes_another_dialect() {
     let t = Dialect::Docker.read("127.0.0.1:8080:80").unwrap();
     assert_eq!(t.write(Dialect::Nginx).unwrap(), "listen 127.0.0.1:8080;");
     let t = Dialect::Haproxy.read("bind :8000-8001").unwrap();
-    assert_eq!(t.write(Dialect::Systemd).unwrap(), "ListenStream=0.0.0.0:8000\nReusePort=yes\nListenStream=0.0.0.0:8001\nReusePort=yes");
+    assert_eq!(
+        t.write(Dialect::Systemd).unwrap(),
+        "ListenStream=0.0.0.0:8000\nReusePort=yes\nListenStream=0.0.0.0:8001\nReusePort=yes"
+    );
 }
 
 #[test]
 fn binding_display_parses_back_and_refuses_unknown_words() {
-    for text in ["*:80", "0.0.0.0:53 udp reuse_port", "*:80 dual_stack backlog=1 freebind=on_addr_not_available bind_device nonblocking"] {
+    for text in [
+        "*:80",
+        "0.0.0.0:53 udp reuse_port",
+        "*:80 dual_stack backlog=1 freebind=on_addr_not_available bind_device nonblocking",
+    ] {
         assert_eq!(binding(text).to_string(), text);
     }
     let err = "*:80 fast".parse::<Binding>().unwrap_err();
@@ -348,7 +471,10 @@ fn binding_display_parses_back_and_refuses_unknown_words() {
          freebind=on_addr_not_available, bind_device and nonblocking"
     );
     assert_eq!(Binding::new(BindTarget::any(1)).transport(), Transport::Tcp);
-    assert_eq!(Binding::new(BindTarget::any(1)).options(), &ListenOptions::default());
+    assert_eq!(
+        Binding::new(BindTarget::any(1)).options(),
+        &ListenOptions::default()
+    );
 }
 
 #[test]

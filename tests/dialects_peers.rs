@@ -101,7 +101,9 @@ fn available(tool: &str) -> bool {
         .output()
         .is_ok_and(|o| o.status.success());
     if !found {
-        skip_or_fail(&format!("{tool} is not installed (apt-get install it; .ci/run does)"));
+        skip_or_fail(&format!(
+            "{tool} is not installed (apt-get install it; .ci/run does)"
+        ));
     }
     found
 }
@@ -109,7 +111,11 @@ fn available(tool: &str) -> bool {
 /// The listening sockets of `ns`: "tcp 127.0.0.1:8080", "tcp [::]:8080 v6only:1", ...
 fn sockets(ns: &Netns) -> BTreeSet<String> {
     let out = ns.exec(&["ss", "-Hltnue"]);
-    assert!(out.status.success(), "ss: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "ss: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter_map(|line| {
@@ -127,9 +133,7 @@ fn sockets(ns: &Netns) -> BTreeSet<String> {
 /// What bindpolicy opens for `input` read as `dialect`, in a fresh namespace: the sockets,
 /// compared while the listeners are still open.
 fn bindpolicy_sockets(dialect: Dialect, input: &str) -> BTreeSet<String> {
-    let translation = dialect
-        .read(input)
-        .unwrap_or_else(|e| panic!("{e}"));
+    let translation = dialect.read(input).unwrap_or_else(|e| panic!("{e}"));
     let twin = Netns::new("dialect-twin");
     let held: Vec<Box<dyn Send>> = twin.run(|| {
         translation
@@ -137,8 +141,14 @@ fn bindpolicy_sockets(dialect: Dialect, input: &str) -> BTreeSet<String> {
             .iter()
             .map(|b| -> Box<dyn Send> {
                 let opened = match b.transport() {
-                    Transport::Udp => b.target().bind_udp_with(b.options()).map(|s| Box::new(s) as Box<dyn Send>),
-                    _ => b.target().listen_with(b.options()).map(|l| Box::new(l) as Box<dyn Send>),
+                    Transport::Udp => b
+                        .target()
+                        .bind_udp_with(b.options())
+                        .map(|s| Box::new(s) as Box<dyn Send>),
+                    _ => b
+                        .target()
+                        .listen_with(b.options())
+                        .map(|l| Box::new(l) as Box<dyn Send>),
                 };
                 opened.unwrap_or_else(|e| panic!("{input}: {e}"))
             })
@@ -184,7 +194,16 @@ fn nginx(ns: &Netns, scratch: &Scratch, input: &str) -> Peer {
         .split(';')
         .map(str::trim)
         .filter(|d| !d.is_empty())
-        .map(|d| format!("    {};\n", if d.starts_with("listen") { d.to_owned() } else { format!("listen {d}") }))
+        .map(|d| {
+            format!(
+                "    {};\n",
+                if d.starts_with("listen") {
+                    d.to_owned()
+                } else {
+                    format!("listen {d}")
+                }
+            )
+        })
         .collect();
     let p = |name| scratch.path(name);
     let conf = format!(
@@ -201,7 +220,18 @@ fn nginx(ns: &Netns, scratch: &Scratch, input: &str) -> Peer {
         p("scgi"),
     );
     std::fs::write(p("nginx.conf"), conf).unwrap();
-    Peer::start(ns, &["nginx", "-p", &p(""), "-e", &p("error.log"), "-c", &p("nginx.conf")])
+    Peer::start(
+        ns,
+        &[
+            "nginx",
+            "-p",
+            &p(""),
+            "-e",
+            &p("error.log"),
+            "-c",
+            &p("nginx.conf"),
+        ],
+    )
 }
 
 fn haproxy(ns: &Netns, scratch: &Scratch, input: &str) -> Peer {
@@ -218,7 +248,9 @@ fn haproxy(ns: &Netns, scratch: &Scratch, input: &str) -> Peer {
 fn socket_activate(ns: &Netns, input: &str) -> Peer {
     let mut args = vec!["systemd-socket-activate"];
     for setting in input.split_whitespace() {
-        let value = setting.strip_prefix("ListenStream=").expect("ListenStream= only");
+        let value = setting
+            .strip_prefix("ListenStream=")
+            .expect("ListenStream= only");
         args.extend(["-l", value]);
     }
     args.extend(["sleep", "30"]);
@@ -290,7 +322,9 @@ fn haproxy_opens_what_bindpolicy_reads() {
 #[test]
 fn systemd_socket_activate_opens_what_bindpolicy_reads() {
     if available("systemd-socket-activate") {
-        run_all(Dialect::Systemd, SYSTEMD, |ns, _, input| socket_activate(ns, input));
+        run_all(Dialect::Systemd, SYSTEMD, |ns, _, input| {
+            socket_activate(ns, input)
+        });
     }
 }
 
@@ -301,12 +335,22 @@ fn written_configuration_opens_the_binding() {
         return;
     }
     let mut report = String::new();
-    for text in ["*:8080", "*:8080 dual_stack", "0.0.0.0:8080", "[::]:8080", "localhost:8080"] {
+    for text in [
+        "*:8080",
+        "*:8080 dual_stack",
+        "0.0.0.0:8080",
+        "[::]:8080",
+        "localhost:8080",
+    ] {
         let binding: bindpolicy::Binding = text.parse().unwrap();
         let nginx_conf = Dialect::Nginx.write(&binding).unwrap();
-        report += &compare(Dialect::Nginx, &nginx_conf, |ns, s| nginx(ns, s, &nginx_conf));
+        report += &compare(Dialect::Nginx, &nginx_conf, |ns, s| {
+            nginx(ns, s, &nginx_conf)
+        });
         let haproxy_conf = Dialect::Haproxy.write(&binding).unwrap();
-        report += &compare(Dialect::Haproxy, &haproxy_conf, |ns, s| haproxy(ns, s, &haproxy_conf));
+        report += &compare(Dialect::Haproxy, &haproxy_conf, |ns, s| {
+            haproxy(ns, s, &haproxy_conf)
+        });
     }
     assert!(report.is_empty(), "{report}");
 }
@@ -319,7 +363,10 @@ fn bindv6only_makes_the_system_default_ipv6_only() {
         return;
     }
     let want = bindpolicy_sockets(Dialect::Haproxy, "bind :::8080 v6only");
-    for (what, input) in [("haproxy", "bind :::8080"), ("systemd", "ListenStream=8080")] {
+    for (what, input) in [
+        ("haproxy", "bind :::8080"),
+        ("systemd", "ListenStream=8080"),
+    ] {
         let ns = Netns::new("dialect-v6only");
         ns.sysctl("net.ipv6.bindv6only", "1");
         let scratch = Scratch::new();

@@ -13,7 +13,7 @@ use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use bindpolicy::{BindTarget, Dad, Error, ErrorKind, Interfaces, Warning};
+use bindpolicy::{Dad, Error, ErrorKind, Interfaces, Warning};
 
 /// What the kernel said to a bind of `addr`: Ok, or the errno.
 fn real_bind(addr: SocketAddr) -> Result<(), i32> {

@@ -147,7 +147,8 @@ impl Command {
 
 /// `--from` and `--to`: a dialect's name.
 fn parse_dialect(text: &str) -> Result<Dialect, String> {
-    text.parse().map_err(|e: bindpolicy::UnknownDialect| e.to_string())
+    text.parse()
+        .map_err(|e: bindpolicy::UnknownDialect| e.to_string())
 }
 
 /// REMOTE: an IP socket address, never a host name.

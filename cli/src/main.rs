@@ -120,7 +120,12 @@ fn run(command: Command) -> Result<(), Failure> {
                 Some(dialect) => {
                     let translation = dialect.read(&spec)?;
                     for binding in translation.bindings() {
-                        check(binding.target(), Some((binding, &translation)), policy.as_ref(), json)?;
+                        check(
+                            binding.target(),
+                            Some((binding, &translation)),
+                            policy.as_ref(),
+                            json,
+                        )?;
                     }
                     Ok(())
                 }
@@ -499,7 +504,11 @@ fn plural(n: usize, word: &str) -> String {
 
 /// The bindings of a translation, comma-separated.
 fn bindings_list(translation: &bindpolicy::Translation) -> String {
-    let list: Vec<String> = translation.bindings().iter().map(ToString::to_string).collect();
+    let list: Vec<String> = translation
+        .bindings()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
     list.join(", ")
 }
 

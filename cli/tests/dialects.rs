@@ -36,8 +36,18 @@ fn json(run: &Run) -> Value {
 
 #[test]
 fn parse_from_docker_to_nginx_prints_only_the_configuration() {
-    let r = run(&["parse", "--from", "docker", "127.0.0.1:8080:80", "--to", "nginx"]);
-    assert_eq!((r.code, r.stdout.as_str(), r.stderr.as_str()), (0, "listen 127.0.0.1:8080;\n", ""));
+    let r = run(&[
+        "parse",
+        "--from",
+        "docker",
+        "127.0.0.1:8080:80",
+        "--to",
+        "nginx",
+    ]);
+    assert_eq!(
+        (r.code, r.stdout.as_str(), r.stderr.as_str()),
+        (0, "listen 127.0.0.1:8080;\n", "")
+    );
     let r = run(&["parse", "--from", "docker", "-p 8080:80", "--to", "systemd"]);
     assert_eq!(r.code, 0);
     assert_eq!(
@@ -53,7 +63,10 @@ fn parse_from_docker_to_nginx_prints_only_the_configuration() {
 #[test]
 fn parse_to_writes_a_bindpolicy_target() {
     let r = run(&["parse", "*:8080", "--to", "haproxy"]);
-    assert_eq!((r.code, r.stdout.as_str()), (0, "bind 0.0.0.0:8080\nbind :::8080 v6only\n"));
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (0, "bind 0.0.0.0:8080\nbind :::8080 v6only\n")
+    );
     let r = run(&["parse", "eth0:80", "--to", "docker"]);
     assert_eq!(r.code, 2);
     assert_eq!(
@@ -65,7 +78,13 @@ fn parse_to_writes_a_bindpolicy_target() {
 
 #[test]
 fn parse_from_json_has_bindings_and_warnings() {
-    let r = run(&["parse", "--from", "nginx", "[::]:8080 ipv6only=off", "--json"]);
+    let r = run(&[
+        "parse",
+        "--from",
+        "nginx",
+        "[::]:8080 ipv6only=off",
+        "--json",
+    ]);
     assert_eq!(r.code, 0);
     let v = json(&r);
     assert_eq!(v["from"], "nginx");
@@ -81,9 +100,21 @@ fn parse_from_json_has_bindings_and_warnings() {
 fn parse_from_table_shows_each_binding_and_its_meaning() {
     let r = run(&["parse", "--from", "haproxy", "bind :8000-8001"]);
     assert_eq!(r.code, 0);
-    assert!(r.stdout.contains("binding  0.0.0.0:8000 reuse_port"), "{}", r.stdout);
-    assert!(r.stdout.contains("binding  0.0.0.0:8001 reuse_port"), "{}", r.stdout);
-    assert!(r.stderr.starts_with("warning[haproxy: ipv4_only]"), "{}", r.stderr);
+    assert!(
+        r.stdout.contains("binding  0.0.0.0:8000 reuse_port"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("binding  0.0.0.0:8001 reuse_port"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stderr.starts_with("warning[haproxy: ipv4_only]"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -98,21 +129,51 @@ fn rejected_dialect_strings_exit_2_with_offset() {
     let r = run(&["check", "--from", "gunicorn", "unix:/x", "--json"]);
     assert_eq!(r.code, 2);
     let e = &json(&r)["error"];
-    assert_eq!((e["kind"].as_str(), e["dialect"].as_str(), e["offset"].as_u64()), (Some("parse"), Some("gunicorn"), Some(0)));
+    assert_eq!(
+        (
+            e["kind"].as_str(),
+            e["dialect"].as_str(),
+            e["offset"].as_u64()
+        ),
+        (Some("parse"), Some("gunicorn"), Some(0))
+    );
     let r = run(&["parse", "--from", "apache", "x"]);
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("unknown dialect \"apache\""), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("unknown dialect \"apache\""),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
 fn check_from_reports_each_binding() {
     let r = run(&["check", "--from", "nginx", "listen 127.0.0.1:8080;"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(r.stdout.contains("from      nginx \"listen 127.0.0.1:8080;\""), "{}", r.stdout);
-    assert!(r.stdout.contains("binding   127.0.0.1:8080"), "{}", r.stdout);
-    let r = run(&["check", "--from", "kubectl", "--address 127.0.0.1 5000 6000", "--json"]);
+    assert!(
+        r.stdout
+            .contains("from      nginx \"listen 127.0.0.1:8080;\""),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("binding   127.0.0.1:8080"),
+        "{}",
+        r.stdout
+    );
+    let r = run(&[
+        "check",
+        "--from",
+        "kubectl",
+        "--address 127.0.0.1 5000 6000",
+        "--json",
+    ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let lines: Vec<Value> = r.stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<Value> = r
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), 2);
     assert_eq!(lines[1]["binding"]["binding"], "127.0.0.1:6000");
     assert_eq!(lines[0]["from"], "kubectl");
@@ -145,7 +206,15 @@ impl Drop for Guard {
 #[test]
 fn listen_from_binds_what_the_tool_would() {
     let child = Command::new(BIN)
-        .args(["listen", "--from", "go", "tcp4 127.0.0.1:0", "--count", "1", "--json"])
+        .args([
+            "listen",
+            "--from",
+            "go",
+            "tcp4 127.0.0.1:0",
+            "--count",
+            "1",
+            "--json",
+        ])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -153,13 +222,17 @@ fn listen_from_binds_what_the_tool_would() {
         .unwrap();
     let mut guard = Guard(child);
     let mut line = String::new();
-    BufReader::new(guard.0.stdout.as_mut().unwrap()).read_line(&mut line).unwrap();
+    BufReader::new(guard.0.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
     let event: Value = serde_json::from_str(&line).unwrap();
     assert_eq!(event["event"], "listening");
     let addr: SocketAddr = event["addresses"][0].as_str().unwrap().parse().unwrap();
     assert!(addr.ip().is_loopback() && addr.is_ipv4());
     let mut stream = TcpStream::connect(addr).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
     stream.write_all(b"hi\n").unwrap();
     let mut reply = String::new();
     let _ = stream.read_to_string(&mut reply);

@@ -24,7 +24,10 @@ pub(super) fn read(cx: &Cx<'_>) -> Read {
             return cx.err(network, K::Unsupported("a Unix socket (unix/PATH)"));
         }
         "fd" | "fdgram" => {
-            return cx.err(network, K::Unsupported("an inherited file descriptor (fd/N)"));
+            return cx.err(
+                network,
+                K::Unsupported("an inherited file descriptor (fd/N)"),
+            );
         }
         _ => netgo::network_of(cx, network)?,
     };

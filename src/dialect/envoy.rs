@@ -21,7 +21,13 @@ pub(super) fn read(cx: &Cx<'_>) -> Read {
     let mut compat: Option<&str> = None;
     let mut transport = Transport::Tcp;
     for (key, value) in fields(cx)? {
-        let once = |seen: bool, name| if seen { cx.err(key, K::Duplicate(name)) } else { Ok(()) };
+        let once = |seen: bool, name| {
+            if seen {
+                cx.err(key, K::Duplicate(name))
+            } else {
+                Ok(())
+            }
+        };
         match key {
             "address" => {
                 once(address.is_some(), "address")?;
@@ -47,7 +53,10 @@ pub(super) fn read(cx: &Cx<'_>) -> Read {
                 return cx.err(key, K::Unsupported("a custom resolver (resolver_name)"));
             }
             "network_namespace_filepath" => {
-                return cx.err(key, K::Unsupported("a network namespace (network_namespace_filepath)"));
+                return cx.err(
+                    key,
+                    K::Unsupported("a network namespace (network_namespace_filepath)"),
+                );
             }
             _ => return cx.err(key, K::UnknownParameter(key.to_owned())),
         }
@@ -94,7 +103,10 @@ fn invalid(parameter: &'static str, value: &str) -> K {
 /// The `key: value` or `key=value` fields, values unquoted.
 fn fields<'a>(cx: &Cx<'a>) -> Result<Vec<(&'a str, &'a str)>, Partial> {
     let input = cx.input.trim();
-    let input = input.strip_prefix("socket_address:").unwrap_or(input).trim();
+    let input = input
+        .strip_prefix("socket_address:")
+        .unwrap_or(input)
+        .trim();
     let input = input
         .strip_prefix('{')
         .and_then(|i| i.strip_suffix('}'))

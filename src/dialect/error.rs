@@ -31,7 +31,12 @@ pub struct DialectError {
 }
 
 impl DialectError {
-    pub(super) fn new(dialect: Dialect, input: &str, offset: usize, kind: DialectErrorKind) -> Self {
+    pub(super) fn new(
+        dialect: Dialect,
+        input: &str,
+        offset: usize,
+        kind: DialectErrorKind,
+    ) -> Self {
         // An offset always falls on a character boundary inside the input.
         let mut offset = offset.min(input.len());
         while !input.is_char_boundary(offset) {

@@ -38,7 +38,10 @@ pub(super) fn bind(cx: &Cx<'_>, value: &str, out: &mut Out) -> Result<Binding, P
         return cx.err(value, K::Unsupported("a Unix socket (unix:PATH)"));
     }
     if value.starts_with("fd://") {
-        return cx.err(value, K::Unsupported("an inherited file descriptor (fd://FD)"));
+        return cx.err(
+            value,
+            K::Unsupported("an inherited file descriptor (fd://FD)"),
+        );
     }
     let value = value.strip_prefix("tcp://").unwrap_or(value);
     let hp = lex::split_host_port(cx, value)?;
@@ -72,7 +75,13 @@ pub(super) fn bind(cx: &Cx<'_>, value: &str, out: &mut Out) -> Result<Binding, P
             address,
             port,
         });
-        return Ok(Binding::new(lex::ip_target(cx, hp.host, address.into(), None, port)?));
+        return Ok(Binding::new(lex::ip_target(
+            cx,
+            hp.host,
+            address.into(),
+            None,
+            port,
+        )?));
     }
     match lex::host(cx, hp.host)? {
         Host::Empty => {

@@ -122,7 +122,10 @@ pub(super) fn read(cx: &Cx<'_>) -> Read {
                     return cx.err(param, K::Device(device.to_owned()));
                 }
                 "namespace" => {
-                    return cx.err(param, K::Unsupported("a network namespace (namespace NAME)"));
+                    return cx.err(
+                        param,
+                        K::Unsupported("a network namespace (namespace NAME)"),
+                    );
                 }
                 _ if FLAGS.contains(&param) => ignored(&mut out, param),
                 _ if VALUED.contains(&param) => {
@@ -193,8 +196,8 @@ fn address(
         Host::Empty | Host::Star => {
             if family.is_none() {
                 out.warn(DialectWarning::Ipv4Only {
-                written: rest.to_owned(),
-                port: ports.first().copied().unwrap_or_default(),
+                    written: rest.to_owned(),
+                    port: ports.first().copied().unwrap_or_default(),
                 });
             }
             std::net::Ipv4Addr::UNSPECIFIED.into()

@@ -276,6 +276,14 @@ impl fmt::Display for UnknownDialect {
 impl std::error::Error for UnknownDialect {}
 
 /// TCP or UDP: which kind of socket a [`Binding`] opens.
+///
+/// ```
+/// use bindpolicy::{Dialect, Transport};
+///
+/// let t = Dialect::Docker.read("-p 5353:53/udp")?;
+/// assert_eq!(t.bindings()[0].transport(), Transport::Udp);
+/// # Ok::<(), bindpolicy::DialectError>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
 pub enum Transport {
@@ -469,6 +477,18 @@ impl FromStr for Binding {
 
 /// What a tool's bind string means: the [`Binding`]s it opens and the [`DialectWarning`]s
 /// where a reader would expect something else. Made by [`Dialect::read`].
+///
+/// ```
+/// use bindpolicy::{Dialect, Transport};
+///
+/// let t = Dialect::Haproxy.read("bind ipv4@:8000-8001,udp6@:::53 v6only")?;
+/// assert_eq!(t.dialect(), Dialect::Haproxy);
+/// let bindings: Vec<String> = t.bindings().iter().map(|b| b.to_string()).collect();
+/// assert_eq!(bindings, ["0.0.0.0:8000 reuse_port", "0.0.0.0:8001 reuse_port", "[::]:53 udp reuse_port"]);
+/// assert_eq!(t.bindings()[2].transport(), Transport::Udp);
+/// assert!(t.warnings().is_empty());
+/// # Ok::<(), bindpolicy::DialectError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Translation {
     dialect: Dialect,
@@ -483,7 +503,9 @@ impl Translation {
         let merged: std::collections::HashSet<u16> = merged.into_iter().collect();
         let mut warnings = out.warnings;
         // `listen 80; listen [::]:80;`: the first is no longer IPv4 only.
-        warnings.retain(|w| !matches!(w, DialectWarning::Ipv4Only { port, .. } if merged.contains(port)));
+        warnings.retain(
+            |w| !matches!(w, DialectWarning::Ipv4Only { port, .. } if merged.contains(port)),
+        );
         let mut seen = Vec::with_capacity(warnings.len());
         for w in warnings {
             if !seen.contains(&w) {

@@ -13,8 +13,6 @@
 //! socket (golang/go#17615). `tcp4` and `tcp6` keep one family; `tcp6` sets IPV6_V6ONLY. A
 //! host name binds one of its addresses, IPv4 first.
 
-
-
 use super::error::DialectErrorKind as K;
 use super::lex::{self, Cx, Host, Out, Partial, Read};
 use super::{Binding, DialectWarning, Transport};
@@ -72,11 +70,13 @@ pub(super) struct Net {
 }
 
 pub(super) fn network_of(cx: &Cx<'_>, network: &str) -> Result<Net, Partial> {
-    let net = |transport, family, name| Ok(Net {
-        transport,
-        family,
-        name,
-    });
+    let net = |transport, family, name| {
+        Ok(Net {
+            transport,
+            family,
+            name,
+        })
+    };
     match network {
         "tcp" => net(Transport::Tcp, Family::Both, "tcp"),
         "tcp4" => net(Transport::Tcp, Family::Ipv4, "tcp4"),
@@ -88,7 +88,10 @@ pub(super) fn network_of(cx: &Cx<'_>, network: &str) -> Result<Net, Partial> {
             cx.err(network, K::Unsupported("a Unix socket (network unix)"))
         }
         "ip" | "ip4" | "ip6" => cx.err(network, K::Unsupported("a raw IP socket (network ip)")),
-        _ if network.starts_with("ip:") || network.starts_with("ip4:") || network.starts_with("ip6:") => {
+        _ if network.starts_with("ip:")
+            || network.starts_with("ip4:")
+            || network.starts_with("ip6:") =>
+        {
             cx.err(network, K::Unsupported("a raw IP socket (network ip)"))
         }
         _ => cx.err(
@@ -167,4 +170,3 @@ fn wildcard(family: Family, port: u16) -> (BindTarget, bool) {
         _ => (BindTarget::any(port), true),
     }
 }
-

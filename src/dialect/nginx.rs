@@ -99,7 +99,9 @@ fn address(cx: &Cx<'_>, address: &str, out: &mut Out) -> Result<(BindTarget, boo
             });
             Ok((BindTarget::any_v4(port), false))
         }
-        Host::Ip(ip @ IpAddr::V4(_), None) => Ok((lex::ip_target(cx, hp.host, ip, None, port)?, false)),
+        Host::Ip(ip @ IpAddr::V4(_), None) => {
+            Ok((lex::ip_target(cx, hp.host, ip, None, port)?, false))
+        }
         Host::Localhost => {
             out.warn(DialectWarning::NameLookedUp {
                 name: hp.host.to_owned(),

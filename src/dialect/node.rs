@@ -9,9 +9,9 @@
 //! Without a host Node listens on `::` when IPv6 is available (dual-stack; `0.0.0.0`
 //! otherwise), and so does `::` unless `ipv6Only`. A name is looked up and one address bound.
 
+use super::Binding;
 use super::error::DialectErrorKind as K;
 use super::lex::{self, Cx, Host, Out, Read};
-use super::Binding;
 use crate::target::BindTarget;
 
 pub(super) fn read(cx: &Cx<'_>) -> Read {

@@ -82,7 +82,8 @@ pub(super) fn read(cx: &Cx<'_>) -> Read {
                 backlog = Some(n);
             }
             "ReusePort" => {
-                reuse_port = lex::boolean(value).ok_or((cx.at(value), invalid("ReusePort", value)))?;
+                reuse_port =
+                    lex::boolean(value).ok_or((cx.at(value), invalid("ReusePort", value)))?;
             }
             "FreeBind" => {
                 freebind = lex::boolean(value).ok_or((cx.at(value), invalid("FreeBind", value)))?;
@@ -172,14 +173,20 @@ fn listen<'a>(cx: &Cx<'_>, value: &'a str, transport: Transport) -> Result<Liste
         if ip == IpAddr::V6(Ipv6Addr::UNSPECIFIED) && zone.is_none() {
             return Ok(listen(None, port));
         }
-        return Ok(listen(Some(lex::ip_target(cx, host, ip, zone, port)?), port));
+        return Ok(listen(
+            Some(lex::ip_target(cx, host, ip, zone, port)?),
+            port,
+        ));
     }
     let Some((host, port_text)) = value.rsplit_once(':') else {
         return cx.err(value, K::InvalidAddress(value.to_owned()));
     };
     let port = nonzero(cx, port_text)?;
     match host.parse::<std::net::Ipv4Addr>() {
-        Ok(ip) => Ok(listen(Some(lex::ip_target(cx, host, ip.into(), None, port)?), port)),
+        Ok(ip) => Ok(listen(
+            Some(lex::ip_target(cx, host, ip.into(), None, port)?),
+            port,
+        )),
         Err(_) if host.contains(':') => cx.err(value, K::UnbracketedIpv6),
         Err(_) => cx.err(host, K::InvalidAddress(host.to_owned())),
     }

@@ -62,7 +62,12 @@ pub(super) fn read(cx: &Cx<'_>) -> Read {
             "--reload" => reload = true,
             "-b" | "--bind" => binds.push(value("--bind")?),
             "--uds" => return cx.err(word, K::Unsupported("a Unix socket (--uds PATH)")),
-            "--fd" => return cx.err(word, K::Unsupported("an inherited file descriptor (--fd N)")),
+            "--fd" => {
+                return cx.err(
+                    word,
+                    K::Unsupported("an inherited file descriptor (--fd N)"),
+                );
+            }
             _ if !word.starts_with('-') && positional == 0 => positional += 1,
             _ => return cx.err(word, K::UnknownParameter(word.to_owned())),
         }
