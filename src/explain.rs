@@ -172,10 +172,12 @@ impl fmt::Display for Exposure {
 }
 
 impl Reachable {
-    /// Who can reach this address, by its scope and network: `this machine only`,
+    /// Who can reach this address, by its [scope](Scope) and network: `this machine only`,
     /// `link-local: the attached link fe80::/64 only`, `network 192.168.1.0/24`,
-    /// `network 100.64.0.0/10, carrier-grade NAT space` or
-    /// `network 192.0.2.0/24, globally routable`.
+    /// `network 100.64.0.0/10, carrier-grade NAT space`,
+    /// `network 192.0.2.0/24, documentation space: not routed on the internet` (and so for
+    /// `benchmarking space` and `reserved space`), `network 224.0.0.0/24, multicast space`, or
+    /// `network 192.31.196.0/24, globally routable`.
     ///
     /// ```
     /// use bindpolicy::{BindTarget, Interface, InterfaceAddr, Interfaces};
@@ -185,7 +187,10 @@ impl Reachable {
     /// ]);
     /// let resolved = "192.0.2.2:80".parse::<BindTarget>()?.resolve_with(&snapshot)?;
     /// let reachable = &resolved.exposure().reachable()[0];
-    /// assert_eq!(reachable.scope_note(), "network 192.0.2.0/24, globally routable");
+    /// assert_eq!(
+    ///     reachable.scope_note(),
+    ///     "network 192.0.2.0/24, documentation space: not routed on the internet"
+    /// );
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn scope_note(&self) -> String {
@@ -195,6 +200,16 @@ impl Reachable {
             Scope::LinkLocal => format!("link-local: the attached link {cidr} only"),
             Scope::Private => format!("network {cidr}"),
             Scope::Shared => format!("network {cidr}, carrier-grade NAT space"),
+            Scope::Documentation => {
+                format!("network {cidr}, documentation space: not routed on the internet")
+            }
+            Scope::Benchmarking => {
+                format!("network {cidr}, benchmarking space: not routed on the internet")
+            }
+            Scope::Reserved => {
+                format!("network {cidr}, reserved space: not routed on the internet")
+            }
+            Scope::Multicast => format!("network {cidr}, multicast space"),
             Scope::Global => format!("network {cidr}, globally routable"),
         }
     }
@@ -484,7 +499,18 @@ impl Resolved {
                      connect{e_g}. Connections to this machine's other addresses, 127.0.0.1 \
                      included, do not reach it, so local clients must use {ip} too."
                 );
-                if scope == Scope::Global {
+                let reserved_for = match scope {
+                    Scope::Documentation => Some("documentation"),
+                    Scope::Benchmarking => Some("benchmarking"),
+                    Scope::Reserved => Some("special purposes"),
+                    _ => None,
+                };
+                if let Some(purpose) = reserved_for {
+                    text.push_str(&format!(
+                        " {ip} is reserved for {purpose}: the internet does not route it, so \
+                         only hosts on networks that route it themselves can connect."
+                    ));
+                } else if scope == Scope::Global {
                     text.push_str(&format!(
                         " {ip} is globally routable: unless a firewall stops them, hosts far \
                          beyond the local network may connect."

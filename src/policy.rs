@@ -164,7 +164,8 @@ impl BindPolicy {
         BindPolicy::default()
     }
 
-    /// This machine only: no wildcard, loopback addresses only.
+    /// This machine only: no wildcard, loopback addresses only ([`Scope::Loopback`]); every
+    /// other class, [`Scope::Benchmarking`] and [`Scope::Documentation`] included, is refused.
     pub fn local_only() -> Self {
         BindPolicy {
             allow_wildcard: Some(false),
@@ -175,6 +176,13 @@ impl BindPolicy {
 
     /// Loopback, link-local and private (RFC 1918, ULA) addresses; a wildcard only where every
     /// address it covers is one of those.
+    ///
+    /// Only [`Scope::Loopback`], [`Scope::LinkLocal`] and [`Scope::Private`]: a shared
+    /// (carrier-grade NAT), documentation, benchmarking, multicast, reserved or global address
+    /// is refused. None of those is a private network of yours: a documentation or reserved
+    /// address on an interface is a mistake, and a benchmarking network (198.18.0.0/15) is a
+    /// lab's, so a policy that means to allow one names its class:
+    /// `.scopes([Scope::Loopback, Scope::Private, Scope::Benchmarking])`.
     pub fn private_networks() -> Self {
         BindPolicy {
             scopes: Some(vec![Scope::Loopback, Scope::LinkLocal, Scope::Private]),
@@ -204,7 +212,9 @@ impl BindPolicy {
         self
     }
 
-    /// The scope classes every reachable address must have.
+    /// The scope classes every reachable address must have: a reachable address whose
+    /// [`Scope`] is not among them breaks the policy. Named in a config by
+    /// [`Scope::as_str`]: `scopes = ["loopback", "private", "benchmarking"]`.
     #[must_use]
     pub fn scopes(mut self, scopes: impl IntoIterator<Item = Scope>) -> Self {
         self.scopes = Some(scopes.into_iter().collect());

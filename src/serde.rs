@@ -202,7 +202,7 @@ impl Serialize for Resolved {
 
 impl Serialize for InterfaceAddr {
     /// `{"address": "192.0.2.2", "prefix_len": 24, "network": "192.0.2.0/24",
-    /// "scope": "global", "tentative": false}`.
+    /// "scope": "documentation", "tentative": false}`.
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_struct("InterfaceAddr", 5)?;
         map.serialize_field("address", &self.ip())?;

@@ -31,7 +31,7 @@ const FULL: &str = r#"listen = ["127.0.0.1:8080", "[::1]:8080", "eth0:9000", "[f
 allow_wildcard = false
 networks = ["10.0.0.0/8", "fd00::/8"]
 interfaces = ["lo", "eth0"]
-scopes = ["loopback", "link_local", "private", "shared", "global"]
+scopes = ["loopback", "link_local", "private", "shared", "benchmarking", "global"]
 ports = ["8000-9000", "9443"]
 allow_privileged_ports = false
 source_ports = ["40000-40100"]
@@ -63,6 +63,7 @@ fn full_config() -> ListenConfig {
                 Scope::LinkLocal,
                 Scope::Private,
                 Scope::Shared,
+                Scope::Benchmarking,
                 Scope::Global,
             ])
             .ports(["8000-9000", "9443"].map(|r| r.parse::<PortRange>().unwrap()))
@@ -262,7 +263,7 @@ fn toml_bad_scope() {
         toml_error("listen = []\n[policy]\nscopes = [\"private\", \"public\"]\n"),
         "TOML parse error at line 3, column 22\n  |\n3 | scopes = [\"private\", \"public\"]\n  \
          |                      ^^^^^^^^\nunknown scope \"public\"; expected loopback, \
-         link_local, private, shared or global\n"
+         link_local, private, shared, documentation, benchmarking, multicast, reserved or global\n"
     );
 }
 

@@ -9,12 +9,17 @@ use support::values::target;
 use bindpolicy::{Interface, Interfaces, PortPrivilege};
 
 /// Seed plus a global and a carrier-grade NAT address, and a `wlan0` that is down.
+///
+/// The global address is 2001:4:112:71::67, in AS112-v6 (2001:4:112::/48, RFC 7535), which the
+/// IANA registry marks globally reachable: it stands for any public address, and the tests only
+/// read it from this snapshot, never send to it (AS112 exists to sink stray queries anyway).
+/// 2001:db8::/32 would not do: it is documentation space, not global.
 fn wide() -> Interfaces {
     Interfaces::from_interfaces([
         lo(),
         Interface::new("eth0", 2)
             .with_addr(addr("192.168.71.67", 24))
-            .with_addr(addr("2001:db8:71::67", 64))
+            .with_addr(addr("2001:4:112:71::67", 64))
             .with_addr(addr(LL, 64)),
         Interface::new("wwan0", 3).with_addr(addr("100.64.1.2", 10)),
         Interface::new("wlan0", 4)
@@ -136,7 +141,7 @@ fn exposure_summaries() {
         ("192.168.71.67:80", "hosts on 192.168.71.0/24 on eth0"),
         (
             "eth0:80",
-            "hosts on 192.168.71.0/24 on eth0, 2001:db8:71::/64 on eth0 and fe80::/64 on eth0",
+            "hosts on 192.168.71.0/24 on eth0, 2001:4:112:71::/64 on eth0 and fe80::/64 on eth0",
         ),
         ("port:80", "nothing: a client source accepts no connection"),
     ] {
@@ -173,8 +178,8 @@ fn reachable_items_and_scope_notes() {
             "network 192.168.71.0/24",
         ),
         (
-            "2001:db8:71::67 (eth0, network 2001:db8:71::/64, globally routable)",
-            "network 2001:db8:71::/64, globally routable",
+            "2001:4:112:71::67 (eth0, network 2001:4:112:71::/64, globally routable)",
+            "network 2001:4:112:71::/64, globally routable",
         ),
         (
             "fe80::5054:ff:fe12:3456 (eth0, link-local: the attached link fe80::/64 only)",
@@ -316,12 +321,12 @@ fn explain_addresses() {
          included, do not reach it, so local clients must use 192.168.71.67 too."
     );
     assert_eq!(
-        explain("[2001:db8:71::67]:443", &wide),
-        "[2001:db8:71::67]:443 listens on 2001:db8:71::67 (eth0, network 2001:db8:71::/64, \
-         globally routable) only: machines that can route to 2001:db8:71::67 can connect, e.g. \
-         http://[2001:db8:71::67]:443. Connections to this machine's other addresses, \
-         127.0.0.1 included, do not reach it, so local clients must use 2001:db8:71::67 too. \
-         2001:db8:71::67 is globally routable: unless a firewall stops them, hosts far beyond \
+        explain("[2001:4:112:71::67]:443", &wide),
+        "[2001:4:112:71::67]:443 listens on 2001:4:112:71::67 (eth0, network 2001:4:112:71::/64, \
+         globally routable) only: machines that can route to 2001:4:112:71::67 can connect, e.g. \
+         http://[2001:4:112:71::67]:443. Connections to this machine's other addresses, \
+         127.0.0.1 included, do not reach it, so local clients must use 2001:4:112:71::67 too. \
+         2001:4:112:71::67 is globally routable: unless a firewall stops them, hosts far beyond \
          the local network may connect."
     );
 }
@@ -332,7 +337,7 @@ fn explain_interfaces_by_name() {
     assert_eq!(
         explain("eth0:5000", &wide),
         "eth0:5000 listens on every address of eth0, one socket each: 192.168.71.67 (network \
-         192.168.71.0/24), 2001:db8:71::67 (network 2001:db8:71::/64, globally routable) and \
+         192.168.71.0/24), 2001:4:112:71::67 (network 2001:4:112:71::/64, globally routable) and \
          fe80::5054:ff:fe12:3456 (link-local: the attached link fe80::/64 only). Machines that \
          can route to these addresses can connect, e.g. http://192.168.71.67:5000. The list is \
          read once, when the sockets bind: an address added to eth0 later is not listened on."

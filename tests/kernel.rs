@@ -461,11 +461,18 @@ fn a_thousand_links_resolve_by_name_and_by_address() {
             .iter()
             .all(|a| a.interface() == Some("sb999"))
     );
-    let by_address = by_address.expect("198.19.3.231 is sb999's");
+    let by_address = by_address.unwrap_or_else(|e| panic!("198.19.3.231 is sb999's: {e:?}"));
     assert_eq!(by_address.addrs()[0].interface(), Some("sb999"));
     let any = any.expect("*:80");
-    // Every address, loopback included, once: 2 per link and 127.0.0.1, ::1.
-    assert_eq!(any.exposure().reachable().len(), 4002);
+    // Every IPv4 address once: one per link and 127.0.0.1. (The links' IPv6 link-local
+    // addresses appear as the kernel gets to them, so they are not counted.)
+    let v4 = any
+        .exposure()
+        .reachable()
+        .iter()
+        .filter(|r| r.ip().is_ipv4())
+        .count();
+    assert_eq!(v4, 2001);
 }
 
 /// Addresses added and removed while dumping: every snapshot holds every stable address (an

@@ -22,8 +22,13 @@ use bindpolicy::{
 /// | lo | 127.0.0.1/8, ::1/128 | loopback |
 /// | eth0 | 192.168.71.67/24, fe80::1/64 | private, link_local |
 /// | eth1 | 10.0.0.5/24, fd00::5/64 | private, private (ULA) |
-/// | eth2 | 203.0.113.7/24 | global |
+/// | eth2 | 192.31.196.7/24 | global |
 /// | tun0 | 100.64.1.2/10 | shared (CGNAT) |
+///
+/// eth2's address is in AS112-v4 (192.31.196.0/24, RFC 7535), which the IANA registry marks
+/// globally reachable: it stands for any public address, and the tests only read it from this
+/// snapshot, never send to it. The documentation ranges (192.0.2.0/24, 203.0.113.0/24) would not
+/// do: they are `Scope::Documentation`, not global.
 fn full() -> Interfaces {
     Interfaces::from_interfaces([
         Interface::new("lo", 1)
@@ -35,7 +40,7 @@ fn full() -> Interfaces {
         Interface::new("eth1", 3)
             .with_addr(addr("10.0.0.5", 24))
             .with_addr(addr("fd00::5", 64)),
-        Interface::new("eth2", 4).with_addr(addr("203.0.113.7", 24)),
+        Interface::new("eth2", 4).with_addr(addr("192.31.196.7", 24)),
         Interface::new("tun0", 5).with_addr(addr("100.64.1.2", 10)),
     ])
 }
@@ -52,6 +57,32 @@ fn lan() -> Interfaces {
         Interface::new("eth1", 3)
             .with_addr(addr("10.0.0.5", 24))
             .with_addr(addr("fd00::5", 64)),
+    ])
+}
+
+/// The classes that are neither private nor global: a lab's benchmarking network, a
+/// documentation address copied from an example, a reserved one.
+///
+/// | interface | addresses | scopes |
+/// |---|---|---|
+/// | lo | 127.0.0.1/8, ::1/128 | loopback |
+/// | eth0 | 192.168.71.67/24 | private |
+/// | bench0 | 198.18.0.2/15, 2001:2::2/64 | benchmarking |
+/// | doc0 | 192.0.2.2/24, 2001:db8::2/64 | documentation |
+/// | rsv0 | 240.0.0.2/4 | reserved |
+fn lab() -> Interfaces {
+    Interfaces::from_interfaces([
+        Interface::new("lo", 1)
+            .with_addr(addr("127.0.0.1", 8))
+            .with_addr(addr("::1", 128)),
+        Interface::new("eth0", 2).with_addr(addr("192.168.71.67", 24)),
+        Interface::new("bench0", 3)
+            .with_addr(addr("198.18.0.2", 15))
+            .with_addr(addr("2001:2::2", 64)),
+        Interface::new("doc0", 4)
+            .with_addr(addr("192.0.2.2", 24))
+            .with_addr(addr("2001:db8::2", 64)),
+        Interface::new("rsv0", 5).with_addr(addr("240.0.0.2", 4)),
     ])
 }
 
@@ -272,7 +303,7 @@ fn allow_wildcard_table() -> Vec<Case> {
             Some("0.0.0.0:8080"),
             "policy violation (allow_wildcard): *:8080 is a wildcard, which the policy \
              forbids; listen on 192.168.71.67:8080 (eth0), [fe80::1%eth0]:8080 (eth0), \
-             10.0.0.5:8080 (eth1), [fd00::5]:8080 (eth1), 203.0.113.7:8080 (eth2) or \
+             10.0.0.5:8080 (eth1), [fd00::5]:8080 (eth1), 192.31.196.7:8080 (eth2) or \
              100.64.1.2:8080 (tun0) instead of *:8080",
         ),
         // The text as it is; the issue expects no 127.0.0.1 here (`issue_example_exact_fix`).
@@ -442,7 +473,7 @@ fn networks_table() -> Vec<Case> {
             "policy violation (networks): [::1]:8080 would accept connections on ::1 (lo, a \
              loopback address), outside the allowed networks (0.0.0.0/0); listen on \
              127.0.0.1:8080 (lo), 192.168.71.67:8080 (eth0), 10.0.0.5:8080 (eth1), \
-             203.0.113.7:8080 (eth2) or 100.64.1.2:8080 (tun0) instead of [::1]:8080",
+             192.31.196.7:8080 (eth2) or 100.64.1.2:8080 (tun0) instead of [::1]:8080",
         ),
         pass(&all_v6, full, "[::]:8080"),
         fail(
@@ -544,7 +575,7 @@ fn scopes_table() -> Vec<Case> {
     ]);
     vec![
         pass(&global, full, "eth2:443"),
-        pass(&global, full, "203.0.113.7:443"),
+        pass(&global, full, "192.31.196.7:443"),
         fail(
             &global,
             full,
@@ -552,7 +583,7 @@ fn scopes_table() -> Vec<Case> {
             PolicyRule::Scopes,
             Some("127.0.0.1:443"),
             "policy violation (scopes): *:443 would accept connections on 127.0.0.1 (lo, a \
-             loopback address), outside the allowed scopes (global); listen on 203.0.113.7:443 \
+             loopback address), outside the allowed scopes (global); listen on 192.31.196.7:443 \
              (eth2) instead of *:443",
         ),
         pass(&shared, full, "tun0:443"),
@@ -859,7 +890,7 @@ fn preset_permissive_table() -> Vec<Case> {
         pass(&p, full, "*:0"),
         pass(&p, full, "0.0.0.0:22"),
         pass(&p, full, "[::]:443"),
-        pass(&p, full, "203.0.113.7:8080"),
+        pass(&p, full, "192.31.196.7:8080"),
         pass(&p, full, "100.64.1.2:8080"),
         pass(&p, full, "eth2:8080"),
         pass(&p, full, "[fe80::1%eth0]:8080"),
@@ -993,21 +1024,21 @@ fn preset_private_networks_table() -> Vec<Case> {
         fail(
             &p,
             full,
-            "203.0.113.7:8080",
+            "192.31.196.7:8080",
             PolicyRule::Scopes,
-            Some("203.0.113.7:8080"),
-            "policy violation (scopes): 203.0.113.7:8080 would accept connections on \
-             203.0.113.7 (eth2, a global address), outside the allowed scopes (loopback, \
+            Some("192.31.196.7:8080"),
+            "policy violation (scopes): 192.31.196.7:8080 would accept connections on \
+             192.31.196.7 (eth2, a global address), outside the allowed scopes (loopback, \
              link_local, private); listen on 192.168.71.67:8080 (eth0) or 10.0.0.5:8080 (eth1) \
-             instead of 203.0.113.7:8080",
+             instead of 192.31.196.7:8080",
         ),
         fail(
             &p,
             full,
             "eth2:8080",
             PolicyRule::Scopes,
-            Some("203.0.113.7:8080"),
-            "policy violation (scopes): eth2:8080 would accept connections on 203.0.113.7 \
+            Some("192.31.196.7:8080"),
+            "policy violation (scopes): eth2:8080 would accept connections on 192.31.196.7 \
              (eth2, a global address), outside the allowed scopes (loopback, link_local, \
              private); listen on 192.168.71.67:8080 (eth0), [fe80::1%eth0]:8080 (eth0), \
              10.0.0.5:8080 (eth1) or [fd00::5]:8080 (eth1) instead of eth2:8080",
@@ -1040,6 +1071,100 @@ fn preset_private_networks_table() -> Vec<Case> {
 #[test]
 fn preset_private_networks() {
     run(&preset_private_networks_table());
+}
+
+/// The presets and the classes that are neither private nor global: `private_networks()` and
+/// `local_only()` refuse documentation, benchmarking and reserved addresses, as they refused
+/// them when those were classed global; a policy naming a class allows it.
+fn special_purpose_table() -> Vec<Case> {
+    let private = BindPolicy::private_networks();
+    let local = BindPolicy::local_only();
+    let doc = BindPolicy::permissive().scopes([Scope::Documentation]);
+    let bench = BindPolicy::permissive().scopes([Scope::Benchmarking]);
+    let reserved = BindPolicy::permissive().scopes([Scope::Reserved]);
+    let global = BindPolicy::permissive().scopes([Scope::Global]);
+    vec![
+        pass(&private, lab, "eth0:8080"),
+        fail(
+            &private,
+            lab,
+            "bench0:8080",
+            PolicyRule::Scopes,
+            Some("198.18.0.2:8080"),
+            "policy violation (scopes): bench0:8080 would accept connections on 198.18.0.2 \
+             (bench0, a benchmarking address), outside the allowed scopes (loopback, \
+             link_local, private); listen on 192.168.71.67:8080 (eth0) instead of bench0:8080",
+        ),
+        fail(
+            &private,
+            lab,
+            "192.0.2.2:8080",
+            PolicyRule::Scopes,
+            Some("192.0.2.2:8080"),
+            "policy violation (scopes): 192.0.2.2:8080 would accept connections on 192.0.2.2 \
+             (doc0, a documentation address), outside the allowed scopes (loopback, link_local, \
+             private); listen on 192.168.71.67:8080 (eth0) instead of 192.0.2.2:8080",
+        ),
+        fail(
+            &private,
+            lab,
+            "[2001:db8::2]:8080",
+            PolicyRule::Scopes,
+            Some("[2001:db8::2]:8080"),
+            "policy violation (scopes): [2001:db8::2]:8080 would accept connections on \
+             2001:db8::2 (doc0, a documentation address), outside the allowed scopes (loopback, \
+             link_local, private); listen on 192.168.71.67:8080 (eth0) instead of \
+             [2001:db8::2]:8080",
+        ),
+        fail(
+            &private,
+            lab,
+            "240.0.0.2:8080",
+            PolicyRule::Scopes,
+            Some("240.0.0.2:8080"),
+            "policy violation (scopes): 240.0.0.2:8080 would accept connections on 240.0.0.2 \
+             (rsv0, a reserved address), outside the allowed scopes (loopback, link_local, \
+             private); listen on 192.168.71.67:8080 (eth0) instead of 240.0.0.2:8080",
+        ),
+        fail(
+            &private,
+            lab,
+            "*:8080",
+            PolicyRule::Scopes,
+            Some("192.0.2.2:8080"),
+            "policy violation (scopes): *:8080 would accept connections on 192.0.2.2 (doc0, a \
+             documentation address), outside the allowed scopes (loopback, link_local, \
+             private); listen on 192.168.71.67:8080 (eth0) instead of *:8080",
+        ),
+        fail(
+            &local,
+            lab,
+            "198.18.0.2:8080",
+            PolicyRule::Scopes,
+            Some("198.18.0.2:8080"),
+            "policy violation (scopes): 198.18.0.2:8080 would accept connections on 198.18.0.2 \
+             (bench0, a benchmarking address), outside the allowed scopes (loopback); listen on \
+             127.0.0.1:8080 (lo) instead of 198.18.0.2:8080",
+        ),
+        pass(&doc, lab, "doc0:8080"),
+        pass(&bench, lab, "bench0:8080"),
+        pass(&reserved, lab, "rsv0:8080"),
+        fail(
+            &global,
+            lab,
+            "doc0:8080",
+            PolicyRule::Scopes,
+            Some("192.0.2.2:8080"),
+            "policy violation (scopes): doc0:8080 would accept connections on 192.0.2.2 (doc0, \
+             a documentation address), outside the allowed scopes (global); no address of this \
+             machine complies, so change the policy",
+        ),
+    ]
+}
+
+#[test]
+fn special_purpose_scopes() {
+    run(&special_purpose_table());
 }
 
 /// Fixes where one rule's remedy once broke another rule of the same policy (each marked
@@ -1120,6 +1245,7 @@ fn all_tables() -> Vec<Case> {
         preset_permissive_table(),
         preset_local_only_table(),
         preset_private_networks_table(),
+        special_purpose_table(),
         conflicting_fixes_table(),
     ]
     .into_iter()
@@ -1407,8 +1533,13 @@ fn scope_names() {
         ("link_local", Scope::LinkLocal),
         ("private", Scope::Private),
         ("shared", Scope::Shared),
+        ("documentation", Scope::Documentation),
+        ("benchmarking", Scope::Benchmarking),
+        ("multicast", Scope::Multicast),
+        ("reserved", Scope::Reserved),
         ("global", Scope::Global),
     ];
+    assert_eq!(all.map(|(_, s)| s), Scope::ALL);
     for (name, scope) in all {
         assert_eq!(name.parse::<Scope>().unwrap(), scope);
         assert_eq!(scope.as_str(), name);
@@ -1424,7 +1555,8 @@ fn scope_names() {
         assert_eq!(
             bad.parse::<Scope>().unwrap_err().to_string(),
             format!(
-                "unknown scope {bad:?}; expected loopback, link_local, private, shared or global"
+                "unknown scope {bad:?}; expected loopback, link_local, private, shared, \
+                 documentation, benchmarking, multicast, reserved or global"
             ),
         );
     }
@@ -1440,7 +1572,7 @@ fn snapshot_scopes() {
         ("fe80::1", Scope::LinkLocal),
         ("10.0.0.5", Scope::Private),
         ("fd00::5", Scope::Private),
-        ("203.0.113.7", Scope::Global),
+        ("192.31.196.7", Scope::Global),
         ("100.64.1.2", Scope::Shared),
     ];
     let snapshot = full();

@@ -301,7 +301,17 @@ fn interfaces_json_has_state_prefix_scope_and_exposure() {
             assert!(addr["address"].is_string(), "{addr}");
             assert!(addr["prefix_len"].is_u64(), "{addr}");
             assert!(addr["network"].as_str().is_some_and(|n| n.contains('/')));
-            let scopes = ["loopback", "link_local", "private", "shared", "global"];
+            let scopes = [
+                "loopback",
+                "link_local",
+                "private",
+                "shared",
+                "documentation",
+                "benchmarking",
+                "multicast",
+                "reserved",
+                "global",
+            ];
             assert!(
                 scopes.contains(&addr["scope"].as_str().unwrap_or("")),
                 "{addr}"

@@ -53,8 +53,10 @@ const IFA_F_DADFAILED: u32 = 0x08;
 const IFA_F_DEPRECATED: u32 = 0x20;
 const IFA_F_TENTATIVE: u32 = 0x40;
 /// A dump the kernel marks interrupted (the table changed under it) is read again, this
-/// many times at the most, and never returned half.
-const DUMP_TRIES: usize = 4;
+/// many times at the most, and never returned half: after the first retry each waits twice as
+/// long as the one before (1 ms, 2 ms, … 256 ms: half a second in all), so a burst of changes,
+/// such as a thousand links getting their IPv6 link-local addresses, can settle.
+const DUMP_TRIES: u32 = 10;
 /// The kernel sends at most 32 KiB per datagram (netlink_recvmsg caps max_recvmsg_len).
 const RECV_BUFFER: usize = 64 * 1024;
 
@@ -197,7 +199,10 @@ impl Rtnl {
         reply_type: u16,
         parse: fn(&[u8]) -> Option<T>,
     ) -> io::Result<Vec<T>> {
-        for _ in 0..DUMP_TRIES {
+        for attempt in 0..DUMP_TRIES {
+            if attempt > 1 {
+                std::thread::sleep(std::time::Duration::from_millis(1 << (attempt - 2)));
+            }
             let mut rows = Vec::new();
             self.send(request, NLM_F_REQUEST | NLM_F_DUMP)?;
             if let Reply::Done = self.receive(reply_type, &mut |payload| {
