@@ -1,5 +1,5 @@
-//! Real peers: nginx, HAProxy and `systemd-socket-activate -l` are started in a network
-//! namespace with a directive, and the sockets they open (`ss -Hltnue`: protocol, address,
+//! Real peers: nginx, HAProxy, `systemd-socket-activate -l`, gunicorn and uvicorn (Debian's
+//! packages) are started in a network namespace with a directive, and the sockets they open (`ss -Hltnue`: protocol, address,
 //! port, v6only) are compared with the sockets bindpolicy opens for the same string, read with
 //! `Dialect::read`, in a twin namespace.
 //!
@@ -32,7 +32,14 @@ struct Peer {
 }
 
 impl Drop for Peer {
+    /// Kills the peer's process group (its id is the peer's pid: gunicorn's and uvicorn's
+    /// workers are in it), then the peer, and reaps it.
     fn drop(&mut self) {
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &group])
+            .stderr(Stdio::null())
+            .status();
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -257,6 +264,46 @@ fn socket_activate(ns: &Netns, input: &str) -> Peer {
     Peer::start(ns, &args)
 }
 
+/// A WSGI and an ASGI application that answer nothing: only the sockets matter.
+const APP: &str = "def app(environ, start_response):\n    start_response('200 OK', [])\n    \
+                   return [b'']\n\nasync def asgi(scope, receive, send):\n    pass\n";
+
+fn gunicorn(ns: &Netns, scratch: &Scratch, input: &str) -> Peer {
+    std::fs::write(scratch.path("app.py"), APP).unwrap();
+    let dir = scratch.path("");
+    let mut args = vec!["gunicorn", "--chdir", &dir, "--workers", "1"];
+    args.extend(input.split_whitespace());
+    args.push("app:app");
+    Peer::start(ns, &args)
+}
+
+fn uvicorn(ns: &Netns, scratch: &Scratch, input: &str) -> Peer {
+    std::fs::write(scratch.path("app.py"), APP).unwrap();
+    let dir = scratch.path("");
+    let mut args = vec!["uvicorn", "--app-dir", &dir, "app:asgi"];
+    args.extend(input.split_whitespace());
+    Peer::start(ns, &args)
+}
+
+const GUNICORN: &[&str] = &[
+    "-b 127.0.0.1:8000",
+    "-b 0.0.0.0:8000",
+    "-b :8000",
+    "-b [::]:8000",
+    "-b [::1]:8000",
+    "-b 0.0.0.0",
+    "-b localhost:8000",
+];
+
+const UVICORN: &[&str] = &[
+    "--host 127.0.0.1 --port 8000",
+    "--host 0.0.0.0 --port 8000",
+    "--host :: --port 8000",
+    "--host :: --port 8000 --workers 2",
+    "--host ::1 --port 8000",
+    "--port 8001",
+];
+
 const NGINX: &[&str] = &[
     "8080",
     "*:8080",
@@ -325,6 +372,20 @@ fn systemd_socket_activate_opens_what_bindpolicy_reads() {
         run_all(Dialect::Systemd, SYSTEMD, |ns, _, input| {
             socket_activate(ns, input)
         });
+    }
+}
+
+#[test]
+fn gunicorn_opens_what_bindpolicy_reads() {
+    if available("gunicorn") {
+        run_all(Dialect::Gunicorn, GUNICORN, gunicorn);
+    }
+}
+
+#[test]
+fn uvicorn_opens_what_bindpolicy_reads() {
+    if available("uvicorn") {
+        run_all(Dialect::Uvicorn, UVICORN, uvicorn);
     }
 }
 
