@@ -62,7 +62,7 @@ fn publish(cx: &Cx<'_>, value: &str, out: &mut Out) -> Result<(), Partial> {
             };
             let (ip, zone) = lex::bracketed_ip(cx, host)?;
             if zone.is_some() {
-                return cx.err(host, K::InvalidAddress(host.to_owned()));
+                return cx.err(host, K::NoZone);
             }
             (Some((host, ip)), rest)
         }

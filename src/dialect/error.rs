@@ -166,6 +166,9 @@ pub enum DialectErrorKind {
     /// Text where nothing more belongs.
     #[error("unexpected {0:?}")]
     Unexpected(String),
+    /// An IPv6 zone (`%eth0`) in a tool that has none.
+    #[error("the tool has no IPv6 zone (%ZONE); a link-local address cannot be said here")]
+    NoZone,
     /// A host port range whose length differs from the container port range's.
     #[error(
         "the host port range and the container port range differ in length (Docker would pick \

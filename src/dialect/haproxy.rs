@@ -203,7 +203,7 @@ fn address(
             std::net::Ipv4Addr::UNSPECIFIED.into()
         }
         Host::Ip(ip, None) => ip,
-        Host::Ip(_, Some(_)) => return cx.err(host, K::InvalidAddress(host.to_owned())),
+        Host::Ip(_, Some(_)) => return cx.err(host, K::NoZone),
         Host::Localhost | Host::Name(_) => return lex::host_name(cx, host),
     };
     if let Some(f) = family {

@@ -86,7 +86,7 @@ fn address(cx: &Cx<'_>, address: &str, out: &mut Out) -> Result<(BindTarget, boo
     if hp.bracketed {
         let (ip, zone) = lex::bracketed_ip(cx, hp.host)?;
         if zone.is_some() {
-            return cx.err(hp.host, K::InvalidAddress(hp.host.to_owned()));
+            return cx.err(hp.host, K::NoZone);
         }
         let target = lex::ip_target(cx, hp.host, ip, None, port)?;
         return Ok((target, ip.is_unspecified()));
