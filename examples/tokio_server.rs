@@ -1,8 +1,9 @@
 //! The server example on tokio (feature `tokio`), with its targets from the command line or
 //! the environment, as a container platform hands them out: each TARGET argument, else
 //! `APP_BIND`, else `*:$PORT` from `PORT`, else `localhost:8080`. It lints and binds the whole
-//! set (all or nothing), prints its URLs and warnings, moves the listeners into tokio with
-//! `Listeners::into_tokio` and answers each connection with one line.
+//! set (all or nothing), prints its URLs and warnings, moves each target's listeners into tokio
+//! with `Listeners::into_tokio` and answers each connection with one line: one task per target,
+//! accepting on all of its sockets (`TokioListeners::accept`).
 //!
 //! `cargo run --example tokio_server --features tokio -- [TARGET...] [--count N]`
 //!
@@ -13,9 +14,9 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::mpsc;
 
-use bindpolicy::{BindTarget, ErrorKind, ListenConfig};
+use bindpolicy::{Accepted, BindTarget, ErrorKind, ListenConfig, TokioListeners};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -49,7 +50,8 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     let config = ListenConfig::new(targets);
-    let mut listeners = Vec::new();
+    // A std channel: its sender never blocks, and one blocking thread counts for `--count`.
+    let (done, served) = mpsc::channel();
     for bound in config.listen()? {
         for url in bound.exposure().urls("http") {
             println!("listening on {url}");
@@ -57,13 +59,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         for warning in bound.warnings() {
             eprintln!("warning [{}]: {warning}", warning.kind());
         }
-        listeners.extend(bound.into_tokio()?);
-    }
-
-    // A std channel: its sender never blocks, and one blocking thread counts for `--count`.
-    let (done, served) = mpsc::channel();
-    for listener in listeners {
-        tokio::spawn(serve(listener, done.clone()));
+        tokio::spawn(serve(bound.into_tokio()?, done.clone()));
     }
     drop(done);
     let counter = tokio::task::spawn_blocking(move || {
@@ -94,10 +90,11 @@ fn from_environment() -> Result<BindTarget, bindpolicy::ConfigError> {
     }
 }
 
-/// Accepts forever; each connection in its own task, reported on `done`.
-async fn serve(listener: TcpListener, done: mpsc::Sender<io::Result<SocketAddr>>) {
+/// Accepts on every socket of one target forever; each connection in its own task, reported
+/// on `done`.
+async fn serve(listeners: TokioListeners, done: mpsc::Sender<io::Result<SocketAddr>>) {
     loop {
-        let (stream, peer) = match listener.accept().await {
+        let Accepted { stream, peer, .. } = match listeners.accept().await {
             Ok(accepted) => accepted,
             Err(err) => {
                 if done.send(Err(err)).is_err() {

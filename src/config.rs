@@ -92,7 +92,11 @@ impl From<ConfigError> for io::Error {
 
 /// An application's listen section.
 ///
-/// With the `serde` feature it deserializes from a config file; unknown keys are errors:
+/// With the `serde` feature it deserializes from a config file; unknown keys are errors.
+/// `listen` is a list of targets or one target as a string (`listen = "localhost:8080"`), in
+/// any self-describing format (TOML, JSON, YAML) and through an environment override, which
+/// usually arrives as a string (figment's `Env` is tested: one target, or a list in its array
+/// syntax):
 ///
 /// ```toml
 /// listen = ["127.0.0.1:8080", "[::1]:8080"]
@@ -108,7 +112,8 @@ impl From<ConfigError> for io::Error {
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct ListenConfig {
-    /// The targets, each bound on its own.
+    /// The targets, each bound on its own. Deserializes from a list or from one string.
+    #[cfg_attr(feature = "serde", serde(deserialize_with = "one_or_many"))]
     pub listen: Vec<BindTarget>,
     /// What they may expose (default: everything).
     #[cfg_attr(feature = "serde", serde(default))]
@@ -116,6 +121,39 @@ pub struct ListenConfig {
     /// The options for every target.
     #[cfg_attr(feature = "serde", serde(default))]
     pub options: ListenOptions,
+}
+
+/// `listen`: one target as a string, or a list of them.
+#[cfg(feature = "serde")]
+fn one_or_many<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<BindTarget>, D::Error> {
+    struct OneOrMany;
+
+    impl<'de> serde::de::Visitor<'de> for OneOrMany {
+        type Value = Vec<BindTarget>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a bind target such as \"localhost:8080\", or a list of them")
+        }
+
+        fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<Self::Value, E> {
+            value.parse().map(|t| vec![t]).map_err(E::custom)
+        }
+
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut targets = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
+            while let Some(target) = seq.next_element::<BindTarget>()? {
+                targets.push(target);
+            }
+            Ok(targets)
+        }
+    }
+
+    deserializer.deserialize_any(OneOrMany)
 }
 
 /// Two targets of one [`ListenConfig`] that would collide, found before any bind.

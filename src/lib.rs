@@ -58,6 +58,8 @@
 //! | `parse`, [`BindTarget::any`], [`BindTarget::ip`], `try_from`, ... | build and take apart; no I/O | target |
 //! | [`BindTarget::resolve`], [`BindTarget::resolve_with`] | addresses, [`Exposure`], [`Warning`]s | resolve |
 //! | [`BindTarget::listen`], [`BindTarget::bind_udp`] (and `_with` options) | bind, all or nothing | listen |
+//! | [`Resolved::port_status`] | whether the port is free now, and who holds it | listen |
+//! | [`Listeners::accept`], [`Listeners::incoming`], [`UdpSockets::recv_from`], `into_tokio` | serve every socket through one loop | serve |
 //! | [`BindTarget::connect`], [`BindTarget::connect_udp`], [`BindTarget::connector`] | a pinned client source | client |
 //! | [`BindTarget::from_env`], [`BindTarget::from_port_env`] | read the operator's variable | config |
 //! | [`BindTarget::meaning`], [`BindTarget::kind_name`] | say what it means; no I/O | explain |
@@ -82,8 +84,9 @@
 //!    [`Warning`]s. `resolve()` is exactly `resolve_with(&Interfaces::for_target(..)?)`, so a
 //!    target gets the same verdict on every path.
 //! 6. **The I/O shell**: `socket` (sockets, options, OS errors classified), `listen`
-//!    ([`Listeners`], [`UdpSockets`]) and `client` ([`Connector`], one retry decision for the
-//!    blocking and the tokio loops).
+//!    ([`Listeners`], [`UdpSockets`], [`PortStatus`]), `serve` (one fair accept or receive over
+//!    every socket, blocking through `sys`' poll and async on tokio) and `client`
+//!    ([`Connector`], one retry decision for the blocking and the tokio loops).
 //! 7. **Policy and configuration**: `policy` ([`BindPolicy`], its [`PolicyViolation`]) and
 //!    `config` ([`ListenConfig`], its [`ConfigError`] wrapping the lower errors).
 //!
@@ -91,8 +94,29 @@
 //! `Display` of [`Exposure`] and [`Reachable`], [`Resolved::explain`] and its [`Explanation`]),
 //! `dialect`, other tools' bind strings ([`Dialect::read`] to [`Binding`]s of a target and its
 //! [`ListenOptions`], with [`DialectWarning`]s apart from the [`DialectError`]; [`Dialect::write`]
-//! for nginx, HAProxy, systemd and Docker; it imports `target` and `listen` only), and `serde`
-//! (feature `serde`).
+//! for nginx, HAProxy, systemd and Docker; it imports `target` and `listen` only),
+//! `serde` (feature `serde`), `axum` (feature `axum`: the tokio listeners as an
+//! `axum::serve::Listener`) and `clap` (feature `clap`: `ListenArgs`, beside config).
+//!
+//! # Serving every socket
+//!
+//! `localhost:P` is two sockets and an interface name one per address, but a server loop wants
+//! one place to wait. [`Listeners::accept`] waits on all of them (poll(2)) and says which one
+//! took the connection, fairly; `into_tokio()` keeps the addresses and warnings and gives the
+//! same accept in async; with feature `axum`, `axum::serve(listeners, app)` takes them as they
+//! are. examples/std_server.rs, examples/axum_server.rs and examples/hyper_server.rs show each.
+//!
+//! ```
+//! use bindpolicy::BindTarget;
+//! use std::io::Write;
+//! use std::net::TcpStream;
+//!
+//! let listeners = "localhost:0".parse::<BindTarget>()?.listen()?;
+//! let _client = TcpStream::connect(listeners.local_addrs()[0])?;
+//! let mut accepted = listeners.accept()?;
+//! writeln!(accepted.stream, "hello {}", accepted.peer)?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 //!
 //! # Other tools' bind strings
 //!
@@ -117,7 +141,14 @@
 //! - `serde`: targets, port ranges, policies and listen sections (de)serialize, targets as
 //!   their canonical strings; the report types ([`Resolved`], [`Exposure`], [`Warning`],
 //!   [`Interfaces`], [`Error`], ...) serialize, as the `bindpolicy` tool's `--json` shows them.
-//! - `tokio`: [`Connector::connect_tokio`] and [`Listeners::into_tokio`].
+//! - `tokio`: [`Connector::connect_tokio`], `Listeners::into_tokio` and `UdpSockets::into_tokio`
+//!   (`TokioListeners` and `TokioUdpSockets`, with `accept` and `recv_from` over every socket).
+//! - `axum`: `TokioListeners` is an `axum::serve::Listener` (axum 0.8); `Peer` is the
+//!   `ConnectInfo` for a handler.
+//! - `clap`: `ListenArgs` (`--listen`, `--backlog`, `--dual-stack`, `--reuse-port`,
+//!   `--freebind`, `--bind-device`) for `#[command(flatten)]`, and `parse_listen_target`.
+//!
+//! The default feature set is empty.
 //!
 //! # Platform support
 //!
@@ -143,6 +174,10 @@
 
 // Layers, bottom to top; each module imports only from the layers below it
 // (tests/layers.rs checks it). See the Architecture section above.
+#[cfg(feature = "axum")]
+mod axum;
+#[cfg(feature = "clap")]
+mod clap;
 mod client;
 mod config;
 mod dialect;
@@ -154,11 +189,16 @@ mod policy;
 mod resolve;
 #[cfg(feature = "serde")]
 mod serde;
+mod serve;
 mod socket;
 mod sys;
 mod target;
 mod text;
 
+#[cfg(feature = "axum")]
+pub use crate::axum::Peer;
+#[cfg(feature = "clap")]
+pub use crate::clap::{ListenArgs, ListenTargetError, parse_listen_target};
 pub use crate::client::Connector;
 pub use crate::config::{ConfigError, ListenConfig, Overlap};
 pub use crate::dialect::{
@@ -171,9 +211,14 @@ pub use crate::interfaces::{
     Dad, Interface, InterfaceAddr, Interfaces, LocalRoute, NonlocalBind, PortPrivilege, Scope,
     ScopeError,
 };
-pub use crate::listen::{Bound, FreeBind, ListenOptions, Listeners, UdpSockets};
+pub use crate::listen::{
+    Bound, FreeBind, ListenOptions, Listeners, PortInUse, PortStatus, UdpSockets,
+};
 pub use crate::policy::{BindPolicy, PolicyRule, PolicyViolation};
 pub use crate::resolve::{Exposure, Network, Reach, Reachable, Resolved, ResolvedAddr, Warning};
+pub use crate::serve::{Accepted, Incoming, Received};
+#[cfg(feature = "tokio")]
+pub use crate::serve::{TokioListeners, TokioUdpSockets};
 pub use crate::target::{
     BindTarget, Family, InterfaceName, LocalAddress, LocalInterface, ParseError, ParseErrorKind,
     PortRange, Zone,

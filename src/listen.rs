@@ -1,10 +1,11 @@
 //! The server side: TCP listeners and UDP sockets from a resolved target, all or nothing.
 
 use std::net::{SocketAddr, TcpListener, UdpSocket};
+use std::sync::atomic::AtomicUsize;
 
 use socket2::Socket;
 
-use crate::error::{Error, Phase, Result};
+use crate::error::{Error, Phase, PortHolder, Result};
 use crate::resolve::{Exposure, Resolved, Warning};
 use crate::socket::{self, Failure, Transport, step};
 use crate::target::BindTarget;
@@ -158,14 +159,22 @@ pub enum FreeBind {
 
 /// Sockets bound for one target, all on one port, with their real addresses.
 ///
-/// [`Listeners`] and [`UdpSockets`] are the two kinds.
+/// [`Listeners`] and [`UdpSockets`] are the two kinds; with the `tokio` feature,
+/// `TokioListeners` and `TokioUdpSockets` are their tokio twins, with the same addresses,
+/// exposure and warnings. Each kind waits on every socket at once: [`Listeners::accept`],
+/// [`UdpSockets::recv_from`] and their async twins.
 #[derive(Debug)]
 pub struct Bound<S> {
-    target: BindTarget,
-    sockets: Vec<S>,
-    addrs: Vec<SocketAddr>,
-    warnings: Vec<Warning>,
-    exposure: Exposure,
+    pub(crate) target: BindTarget,
+    pub(crate) sockets: Vec<S>,
+    pub(crate) addrs: Vec<SocketAddr>,
+    pub(crate) warnings: Vec<Warning>,
+    pub(crate) exposure: Exposure,
+    /// Whether the sockets were bound nonblocking ([`ListenOptions::nonblocking`]).
+    pub(crate) nonblocking: bool,
+    /// The socket the merged accept (or receive) tries first next time: one past the last one
+    /// served, so that no socket starves another.
+    pub(crate) next: AtomicUsize,
 }
 
 /// TCP listeners for one target.
@@ -224,25 +233,26 @@ impl<S> Bound<S> {
     pub fn into_sockets(self) -> Vec<S> {
         self.sockets
     }
-}
 
-#[cfg(feature = "tokio")]
-#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
-impl Listeners {
-    /// The listeners as `tokio::net::TcpListener`s (feature `tokio`), each set nonblocking
-    /// first, as tokio requires. Call it inside a runtime.
-    ///
-    /// # Errors
-    ///
-    /// An `io::Error` from setting O_NONBLOCK or registering with the runtime.
-    pub fn into_tokio(self) -> std::io::Result<Vec<tokio::net::TcpListener>> {
-        self.sockets
-            .into_iter()
-            .map(|listener| {
-                listener.set_nonblocking(true)?;
-                tokio::net::TcpListener::from_std(listener)
-            })
-            .collect()
+    /// The same set with each socket converted by `f`; all or nothing: on the first error the
+    /// sockets converted so far and those not yet converted are closed.
+    pub(crate) fn try_map<T, E>(
+        self,
+        f: impl FnMut(S) -> std::result::Result<T, E>,
+    ) -> std::result::Result<Bound<T>, E> {
+        Ok(Bound {
+            sockets: self
+                .sockets
+                .into_iter()
+                .map(f)
+                .collect::<std::result::Result<_, E>>()?,
+            target: self.target,
+            addrs: self.addrs,
+            warnings: self.warnings,
+            exposure: self.exposure,
+            nonblocking: self.nonblocking,
+            next: self.next,
+        })
     }
 }
 
@@ -391,14 +401,126 @@ impl Resolved {
 
 impl Bound<Socket> {
     fn map<S>(self, f: impl Fn(Socket) -> S) -> Bound<S> {
-        Bound {
-            target: self.target,
-            sockets: self.sockets.into_iter().map(f).collect(),
-            addrs: self.addrs,
-            warnings: self.warnings,
-            exposure: self.exposure,
+        match self.try_map(|socket| Ok::<S, std::convert::Infallible>(f(socket))) {
+            Ok(bound) => bound,
+            Err(never) => match never {},
         }
     }
+}
+
+/// Whether a resolved target's port is free right now, from [`Resolved::port_status`].
+///
+/// A snapshot: another process may take the port (or free it) a moment later, so `listen()`
+/// stays the authority and reports its own `addr_in_use`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum PortStatus {
+    /// Port 0: the OS picks a free port at bind, so it cannot be busy.
+    Ephemeral,
+    /// No socket holds the port on any of the target's addresses: a bind would not fail with
+    /// `addr_in_use` now. (It may still fail for another reason, e.g. a privileged port.)
+    Free,
+    /// The port is taken on these addresses, each with its holder where the OS shows it.
+    InUse(Vec<PortInUse>),
+}
+
+impl PortStatus {
+    /// Whether the port is taken on at least one address.
+    ///
+    /// ```
+    /// use bindpolicy::BindTarget;
+    ///
+    /// let taken = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let target = BindTarget::try_from(taken.local_addr()?)?;
+    /// assert!(target.resolve()?.port_status().is_in_use());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn is_in_use(&self) -> bool {
+        matches!(self, PortStatus::InUse(_))
+    }
+}
+
+/// One address whose port is taken, from [`PortStatus::InUse`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct PortInUse {
+    /// The address that a bind would fail on.
+    pub addr: SocketAddr,
+    /// The process that holds it, where the OS lets us see it (on Linux, /proc: processes of
+    /// the same user, or all of them as root).
+    pub holder: Option<PortHolder>,
+}
+
+impl Resolved {
+    /// Whether the target's TCP port is free now on every resolved address and, where it is
+    /// not, who holds it. [`BindTarget::resolve`] never looks (it reads only the interfaces);
+    /// this call asks the kernel by binding each address as [`Resolved::listen`] would
+    /// (SO_REUSEADDR on Unix, so a port in TIME_WAIT counts as free), without `listen()`, and
+    /// closes the probe at once. The holder comes from the same lookup as `addr_in_use`'s.
+    ///
+    /// ```
+    /// use bindpolicy::{BindTarget, PortStatus};
+    ///
+    /// let taken = "127.0.0.1:0".parse::<BindTarget>()?.listen()?;
+    /// let target = BindTarget::try_from(taken.local_addrs()[0])?;
+    /// match target.resolve()?.port_status() {
+    ///     PortStatus::InUse(busy) => {
+    ///         for b in &busy {
+    ///             if let Some(holder) = &b.holder {
+    ///                 println!("{} is held by {} (pid {})", b.addr, holder.command, holder.pid);
+    ///             }
+    ///         }
+    ///     }
+    ///     other => panic!("expected in use, got {other:?}"),
+    /// }
+    /// assert_eq!("localhost:0".parse::<BindTarget>()?.resolve()?.port_status(), PortStatus::Ephemeral);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn port_status(&self) -> PortStatus {
+        port_status(self, Transport::Tcp)
+    }
+
+    /// As [`Resolved::port_status`], for the UDP port (no SO_REUSEADDR, as
+    /// [`Resolved::bind_udp`] binds).
+    pub fn udp_port_status(&self) -> PortStatus {
+        port_status(self, Transport::Udp)
+    }
+}
+
+fn port_status(resolved: &Resolved, transport: Transport) -> PortStatus {
+    if resolved.target().port() == 0 || resolved.target().is_port_only() {
+        return PortStatus::Ephemeral;
+    }
+    let busy: Vec<PortInUse> = resolved
+        .socket_addrs()
+        .filter_map(|addr| match probe(addr, transport) {
+            Err(failure) if failure.kind() == std::io::ErrorKind::AddrInUse => {
+                let holder = match failure.into_error(addr, transport, None) {
+                    Error::AddrInUse { holder, .. } => holder.map(|h| *h),
+                    _ => None,
+                };
+                Some(PortInUse { addr, holder })
+            }
+            _ => None,
+        })
+        .collect();
+    if busy.is_empty() {
+        PortStatus::Free
+    } else {
+        PortStatus::InUse(busy)
+    }
+}
+
+/// Binds one socket as [`open`] would for a default listener, then drops (closes) it.
+fn probe(addr: SocketAddr, transport: Transport) -> std::result::Result<(), Failure> {
+    let socket = socket::new_socket(addr, transport)?;
+    if transport == Transport::Tcp {
+        socket::set_reuse_address(&socket)?;
+    }
+    if addr.is_ipv6() {
+        socket::set_only_v6(&socket, true)?;
+    }
+    socket::bind(&socket, addr)
 }
 
 /// One address of the plan: where to bind, the interface for SO_BINDTODEVICE, and whether an
@@ -462,6 +584,8 @@ fn bind_set(
             addrs,
             warnings,
             exposure: resolved.exposure().clone().with_port(port),
+            nonblocking: options.nonblocking,
+            next: AtomicUsize::new(0),
         });
     }
 }

@@ -15,8 +15,8 @@ use serde::ser::{Serialize, SerializeMap, SerializeSeq, SerializeStruct, Seriali
 
 use crate::{
     BindTarget, ConfigError, Error, ErrorKind, Exposure, Interface, InterfaceAddr, Interfaces,
-    Network, ParseError, PolicyViolation, PortRange, Reach, Reachable, Resolved, ResolvedAddr,
-    Scope, Warning,
+    Network, ParseError, PolicyViolation, PortHolder, PortInUse, PortRange, PortStatus, Reach,
+    Reachable, Resolved, ResolvedAddr, Scope, Warning,
 };
 
 impl Serialize for BindTarget {
@@ -323,5 +323,42 @@ impl Serialize for ConfigError {
                 map.end()
             }
         }
+    }
+}
+
+impl Serialize for PortHolder {
+    /// `{"pid": N, "command": "nginx", "address": "0.0.0.0:80"}`: the holder's socket address.
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(3))?;
+        map.serialize_entry("pid", &self.pid)?;
+        map.serialize_entry("command", &self.command)?;
+        map.serialize_entry("address", &self.local.to_string())?;
+        map.end()
+    }
+}
+
+impl Serialize for PortInUse {
+    /// `{"address": "127.0.0.1:80", "holder": {...} or null}`.
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(2))?;
+        map.serialize_entry("address", &self.addr.to_string())?;
+        map.serialize_entry("holder", &self.holder)?;
+        map.end()
+    }
+}
+
+impl Serialize for PortStatus {
+    /// `{"state": "free" | "in_use" | "ephemeral", "in_use": [...]}`, the list empty unless the
+    /// port is in use.
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let (state, busy): (&str, &[PortInUse]) = match self {
+            PortStatus::Ephemeral => ("ephemeral", &[]),
+            PortStatus::Free => ("free", &[]),
+            PortStatus::InUse(busy) => ("in_use", busy),
+        };
+        let mut map = serializer.serialize_map(Some(2))?;
+        map.serialize_entry("state", state)?;
+        map.serialize_entry("in_use", busy)?;
+        map.end()
     }
 }

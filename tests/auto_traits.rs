@@ -55,11 +55,35 @@ const fn all_public_types_are_send_and_sync() {
     assert_send_sync::<ScopeError>();
     assert_send_sync::<ListenConfig>();
     assert_send_sync::<Overlap>();
+    assert_send_sync::<bindpolicy::Accepted>();
+    assert_send_sync::<bindpolicy::Received>();
+    assert_send_sync::<bindpolicy::Incoming<'static>>();
+    assert_send_sync::<bindpolicy::PortStatus>();
+    assert_send_sync::<bindpolicy::PortInUse>();
     // The crate's Result, as it crosses threads in `JoinHandle<bindpolicy::Result<_>>`.
     assert_send_sync::<bindpolicy::Result<BindTarget>>();
 }
 
+/// The types behind features.
+#[allow(dead_code)]
+const fn feature_types_are_send_and_sync() {
+    #[cfg(feature = "tokio")]
+    {
+        assert_send_sync::<bindpolicy::TokioListeners>();
+        assert_send_sync::<bindpolicy::TokioUdpSockets>();
+        assert_send_sync::<bindpolicy::Accepted<tokio::net::TcpStream>>();
+    }
+    #[cfg(feature = "axum")]
+    assert_send_sync::<bindpolicy::Peer>();
+    #[cfg(feature = "clap")]
+    {
+        assert_send_sync::<bindpolicy::ListenArgs>();
+        assert_send_sync::<bindpolicy::ListenTargetError>();
+    }
+}
+
 const _: () = all_public_types_are_send_and_sync();
+const _: () = feature_types_are_send_and_sync();
 
 #[test]
 fn public_types_are_send_and_sync() {

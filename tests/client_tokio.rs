@@ -15,7 +15,12 @@ static BLOCKS: PortBlocks = PortBlocks::new(50);
 
 async fn tokio_listener() -> (tokio::net::TcpListener, SocketAddr) {
     let target: BindTarget = "127.0.0.1:0".parse().unwrap();
-    let mut listeners = target.listen().unwrap().into_tokio().unwrap();
+    let mut listeners = target
+        .listen()
+        .unwrap()
+        .into_tokio()
+        .unwrap()
+        .into_sockets();
     assert_eq!(listeners.len(), 1);
     let listener = listeners.pop().unwrap();
     let addr = listener.local_addr().unwrap();

@@ -234,11 +234,17 @@ fn toml_bad_target_carries_the_parse_error() {
 
 #[test]
 fn toml_wrong_types() {
+    // One string is one target (issue 16); a number is neither form.
+    let one: ListenConfig = toml::from_str("listen = \"localhost:8080\"\n").unwrap();
     assert_eq!(
-        toml_error("listen = \"localhost:8080\"\n"),
-        "TOML parse error at line 1, column 10\n  |\n1 | listen = \"localhost:8080\"\n  \
-         |          ^^^^^^^^^^^^^^^^\ninvalid type: string \"localhost:8080\", expected a \
-         sequence\n"
+        one.listen,
+        ["localhost:8080".parse::<BindTarget>().unwrap()]
+    );
+    assert_eq!(
+        toml_error("listen = 8080\n"),
+        "TOML parse error at line 1, column 10\n  |\n1 | listen = 8080\n  |          ^^^^\n\
+         invalid type: integer `8080`, expected a bind target such as \"localhost:8080\", or a \
+         list of them\n"
     );
     assert_eq!(
         toml_error("listen = [8080]\n"),

@@ -651,6 +651,16 @@ fn config_all_or_nothing() -> Case {
 
 #[test]
 fn error_paths_leave_the_fd_count_unchanged() {
+    // With tokio's `signal` feature (the example servers' Ctrl-C turns it on for every test),
+    // the process's first IO-enabled runtime opens tokio's global signal socket pair, which
+    // lives until exit: open it before any case counts.
+    #[cfg(feature = "tokio")]
+    drop(
+        tokio::runtime::Builder::new_current_thread()
+            .enable_io()
+            .build()
+            .expect("a tokio runtime"),
+    );
     let cases: Vec<NamedCase> = vec![
         ("listen not_listenable", listen_not_listenable),
         ("listen addr_in_use (single)", listen_addr_in_use_single),

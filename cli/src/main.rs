@@ -36,7 +36,7 @@ use std::time::Duration;
 
 use bindpolicy::{
     BindPolicy, BindTarget, Binding, Dialect, Exposure, Family, Interface, InterfaceAddr,
-    Interfaces, LocalAddress, LocalInterface, PortRange, Transport, Zone,
+    Interfaces, LocalAddress, LocalInterface, PortInUse, PortRange, PortStatus, Transport, Zone,
 };
 use clap::Parser as _;
 use serde_json::{Value, json};
@@ -389,6 +389,9 @@ fn check(
         policy.check(&resolved)?;
     }
     let exposure = resolved.exposure();
+    // Whether the port is free now (a probe bind, closed at once), and who holds it if not;
+    // `resolve()` never looks. A source-port target has no listening port to check.
+    let port_status = (!target.is_port_only()).then(|| resolved.port_status());
     // A URL with port 0 opens nothing: the port is known only once bound (see `listen`).
     let urls = if target.port() == 0 {
         Vec::new()
@@ -400,6 +403,9 @@ fn check(
         let mut value = output::to_json(&resolved)?;
         if let Some(map) = value.as_object_mut() {
             map.insert("urls".into(), urls.into());
+            if let Some(status) = &port_status {
+                map.insert("port_status".into(), output::to_json(status)?);
+            }
             if let Some((binding, translation)) = from {
                 map.insert("from".into(), translation.dialect().name().into());
                 map.insert("binding".into(), binding_json(binding));
@@ -423,6 +429,14 @@ fn check(
     }
     head.row(&["meaning", &target.meaning()]);
     head.row(&["exposure", &exposure.to_string()]);
+    match &port_status {
+        Some(PortStatus::InUse(busy)) => {
+            head.row_painted(&["port", &port_in_use(target.port(), busy)], paint::yellow);
+        }
+        Some(PortStatus::Free) => head.row(&["port", &format!("{} is free now", target.port())]),
+        Some(_) => head.row(&["port", "chosen by the OS at bind"]),
+        None => {}
+    }
     let mut text = head.render();
     let mut bind = Table::with_header(&["BIND", "INTERFACE"]);
     for a in resolved.addrs() {
@@ -465,6 +479,26 @@ fn check(
     }
     output::print(&text)?;
     Ok(())
+}
+
+/// `PORT is in use on ADDR by COMMAND (pid N, bound to ADDR); ...`, each address of the target
+/// that a bind would fail on, with its holder where /proc shows it.
+fn port_in_use(port: u16, busy: &[PortInUse]) -> String {
+    let each: Vec<String> = busy
+        .iter()
+        .map(|b| match &b.holder {
+            Some(h) => format!(
+                "on {} by {} (pid {}, bound to {})",
+                b.addr, h.command, h.pid, h.local
+            ),
+            None => format!(
+                "on {} (by a process this user cannot see; `ss -ltnp 'sport = :{port}'` as root \
+                 names it)",
+                b.addr
+            ),
+        })
+        .collect();
+    format!("{port} is in use {}", each.join("; "))
 }
 
 /// `explain`.

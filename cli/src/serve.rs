@@ -1,13 +1,12 @@
 //! `listen`: bind for real through the library, then answer each connection or datagram with
 //! one line, until `--count` of them or until the default SIGINT (Ctrl-C) ends the process.
 //!
-//! One thread per socket blocks in `accept` (or `recv_from`) and hands what arrives to the main
-//! thread, which prints it and answers, one at a time, so that `--count N` is exact: the process
-//! exits 0 right after answering the Nth.
+//! One thread waits on every socket at once (`Listeners::accept`, `UdpSockets::recv_from`:
+//! poll(2), fair between the sockets), prints what arrives and answers, one at a time, so that
+//! `--count N` is exact: the process exits 0 right after answering the Nth.
 
 use std::io::{Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, UdpSocket};
-use std::sync::mpsc::{self, Sender};
+use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -33,36 +32,9 @@ const HTTP_METHODS: [&[u8]; 7] = [
     b"PATCH ",
 ];
 
-/// What a socket thread hands to the main thread.
-enum Arrival {
-    /// A TCP connection.
-    Connection {
-        /// The accepted stream.
-        stream: TcpStream,
-        /// The local address it arrived on.
-        local: SocketAddr,
-        /// The client.
-        peer: SocketAddr,
-    },
-    /// A UDP datagram.
-    Datagram {
-        /// The socket it arrived on (a clone, to answer from).
-        socket: UdpSocket,
-        /// That socket's bound address.
-        local: SocketAddr,
-        /// The sender.
-        peer: SocketAddr,
-        /// The payload.
-        data: Vec<u8>,
-    },
-    /// `accept` or `recv_from` failed; the thread goes on after a pause.
-    Failed {
-        /// The socket's address.
-        local: SocketAddr,
-        /// The OS error.
-        error: std::io::Error,
-    },
-}
+/// After a failed accept or receive, the pause before the next, so that a persistent error
+/// (EMFILE) does not spin the CPU.
+const PAUSE_AFTER_FAILURE: Duration = Duration::from_millis(100);
 
 /// Runs `listen`: binds, prints the `listening` event, then serves.
 pub fn listen(
@@ -73,86 +45,87 @@ pub fn listen(
     json: bool,
 ) -> Result<(), Failure> {
     let resolved = target.resolve()?;
-    let (tx, rx) = mpsc::channel();
+    let mut served: u64 = 0;
     if udp {
         let sockets = resolved.bind_udp_with(options)?;
         announce(&sockets, "udp", count, json)?;
-        for (socket, local) in sockets.iter() {
-            let socket = socket.try_clone().map_err(Failure::Io)?;
-            spawn_udp(socket, local, tx.clone());
+        let mut buf = vec![0u8; 65536];
+        while count != Some(served) {
+            let received = match sockets.recv_from(&mut buf) {
+                Ok(received) => received,
+                Err(error) => {
+                    failed("receiving", &error);
+                    continue;
+                }
+            };
+            let (local, peer) = (received.local, received.peer);
+            let data = buf.get(..received.len).unwrap_or_default();
+            let text = String::from_utf8_lossy(data);
+            if json {
+                output::print_json(&json!({
+                    "event": "received",
+                    "local": local.to_string(),
+                    "peer": peer.to_string(),
+                    "bytes": data.len(),
+                    "text": text,
+                }))?;
+            } else {
+                output::print(&format!(
+                    "{} {} bytes from {} on {local}: {:?}\n",
+                    paint::green("received"),
+                    data.len(),
+                    paint::cyan(&peer.to_string()),
+                    text.trim_end()
+                ))?;
+            }
+            if let Some(socket) = sockets.sockets().get(received.index) {
+                let _ = socket.send_to(greeting(local, peer).as_bytes(), peer);
+            }
+            served += 1;
         }
     } else {
         let listeners = resolved.listen_with(options)?;
         announce(&listeners, "tcp", count, json)?;
-        for (listener, local) in listeners.iter() {
-            let listener = listener.try_clone().map_err(Failure::Io)?;
-            spawn_tcp(listener, local, tx.clone());
-        }
-    }
-    drop(tx);
-    let mut served: u64 = 0;
-    while let Ok(arrival) = rx.recv() {
-        match arrival {
-            Arrival::Connection {
-                stream,
-                local,
-                peer,
-            } => {
-                if json {
-                    output::print_json(&json!({
-                        "event": "accepted",
-                        "local": local.to_string(),
-                        "peer": peer.to_string(),
-                    }))?;
-                } else {
-                    output::print(&format!(
-                        "{} connection from {} on {local}\n",
-                        paint::green("accepted"),
-                        paint::cyan(&peer.to_string())
-                    ))?;
+        while count != Some(served) {
+            let accepted = match listeners.accept() {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    failed("accepting", &error);
+                    continue;
                 }
-                answer_tcp(stream, local, peer);
+            };
+            let peer = accepted.peer;
+            let local = accepted
+                .stream
+                .local_addr()
+                .unwrap_or(accepted.listener_addr);
+            if json {
+                output::print_json(&json!({
+                    "event": "accepted",
+                    "local": local.to_string(),
+                    "peer": peer.to_string(),
+                }))?;
+            } else {
+                output::print(&format!(
+                    "{} connection from {} on {local}\n",
+                    paint::green("accepted"),
+                    paint::cyan(&peer.to_string())
+                ))?;
             }
-            Arrival::Datagram {
-                socket,
-                local,
-                peer,
-                data,
-            } => {
-                let text = String::from_utf8_lossy(&data);
-                if json {
-                    output::print_json(&json!({
-                        "event": "received",
-                        "local": local.to_string(),
-                        "peer": peer.to_string(),
-                        "bytes": data.len(),
-                        "text": text,
-                    }))?;
-                } else {
-                    output::print(&format!(
-                        "{} {} bytes from {} on {local}: {:?}\n",
-                        paint::green("received"),
-                        data.len(),
-                        paint::cyan(&peer.to_string()),
-                        text.trim_end()
-                    ))?;
-                }
-                let _ = socket.send_to(greeting(local, peer).as_bytes(), peer);
-            }
-            Arrival::Failed { local, error } => {
-                output::eprint(&format!(
-                    "{} receiving on {local} failed: {error}\n",
-                    paint::yellow("warning:")
-                ));
-                continue;
-            }
-        }
-        served += 1;
-        if count == Some(served) {
-            break;
+            answer_tcp(accepted.stream, local, peer);
+            served += 1;
         }
     }
     Ok(())
+}
+
+/// Reports a failed accept or receive, then pauses.
+fn failed(what: &str, error: &std::io::Error) {
+    output::eprint(&format!(
+        "{} {what} failed: {error}\n",
+        paint::yellow("warning:")
+    ));
+    thread::sleep(PAUSE_AFTER_FAILURE);
 }
 
 /// Prints the `listening` event: the bound addresses, the URLs, who can connect, the warnings.
@@ -215,62 +188,6 @@ fn announce<S>(
 /// The line written back to each client.
 fn greeting(local: SocketAddr, peer: SocketAddr) -> String {
     format!("hello from bindpolicy: you are {peer}, connected to {local}\n")
-}
-
-/// Hands an arrival to the main thread; false once it has stopped listening. After a failed
-/// accept or receive, pauses a moment so a persistent error (EMFILE) does not spin the CPU.
-fn forward(tx: &Sender<Arrival>, arrival: Arrival) -> bool {
-    let failed = matches!(arrival, Arrival::Failed { .. });
-    if tx.send(arrival).is_err() {
-        return false;
-    }
-    if failed {
-        thread::sleep(Duration::from_millis(100));
-    }
-    true
-}
-
-/// One accepting thread per listener.
-fn spawn_tcp(listener: TcpListener, local: SocketAddr, tx: Sender<Arrival>) {
-    thread::spawn(move || {
-        loop {
-            let arrival = match listener.accept() {
-                Ok((stream, peer)) => Arrival::Connection {
-                    local: stream.local_addr().unwrap_or(local),
-                    stream,
-                    peer,
-                },
-                Err(error) => Arrival::Failed { local, error },
-            };
-            if !forward(&tx, arrival) {
-                return;
-            }
-        }
-    });
-}
-
-/// One receiving thread per UDP socket.
-fn spawn_udp(socket: UdpSocket, local: SocketAddr, tx: Sender<Arrival>) {
-    thread::spawn(move || {
-        let mut buf = vec![0u8; 65536];
-        loop {
-            let arrival = match socket.recv_from(&mut buf) {
-                Ok((n, peer)) => match socket.try_clone() {
-                    Ok(clone) => Arrival::Datagram {
-                        socket: clone,
-                        local,
-                        peer,
-                        data: buf[..n].to_vec(),
-                    },
-                    Err(error) => Arrival::Failed { local, error },
-                },
-                Err(error) => Arrival::Failed { local, error },
-            };
-            if !forward(&tx, arrival) {
-                return;
-            }
-        }
-    });
 }
 
 /// Whether the bytes start with an HTTP request line.

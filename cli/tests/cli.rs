@@ -1292,3 +1292,51 @@ fn colour_only_when_forced_and_never_with_no_color() {
     assert!(!no_color.stdout.contains('\x1b'), "NO_COLOR wins");
     assert_eq!(no_color.stdout, plain.stdout);
 }
+
+/// `check` on a port this test holds: the `port` row names the holder (this process), and the
+/// JSON's `port_status` too; once closed, the port is free.
+#[test]
+fn check_names_the_holder_of_a_busy_port() {
+    let held = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = held.local_addr().unwrap();
+    let spec = addr.to_string();
+    let port = addr.port();
+    let me = std::process::id();
+
+    let text = run(&["check", &spec]).expect(0);
+    let row = text
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("port "))
+        .unwrap_or_else(|| panic!("no port row: {text:#?}"));
+    let expected = format!("{port} is in use on {addr} by ");
+    assert!(row.contains(&expected), "{row}");
+    assert!(
+        row.contains(&format!("(pid {me}, bound to {addr})")),
+        "{row}"
+    );
+
+    let json = run(&["check", &spec, "--json"]).expect(0).json();
+    let status = &json["port_status"];
+    assert_eq!(status["state"], "in_use", "{json}");
+    assert_eq!(status["in_use"][0]["address"], spec.as_str(), "{json}");
+    assert_eq!(status["in_use"][0]["holder"]["pid"], me, "{json}");
+
+    drop(held);
+    // Another test's fork may still hold a copy of the closed socket until its exec closes it
+    // (CLOEXEC): ask again, a bounded number of times, until the port shows free.
+    let free = format!("port      {port} is free now");
+    let mut text = run(&["check", &spec]).expect(0);
+    for _ in 0..50 {
+        if text.stdout.contains(&free) {
+            break;
+        }
+        thread::sleep(Duration::from_millis(20));
+        text = run(&["check", &spec]).expect(0);
+    }
+    assert!(text.stdout.contains(&free), "{text:#?}");
+    let json = run(&["check", "localhost:0", "--json"]).expect(0).json();
+    assert_eq!(json["port_status"]["state"], "ephemeral", "{json}");
+    let json = run(&["check", "port:40000", "--json"]).expect(0).json();
+    assert!(json.get("port_status").is_none(), "{json}");
+}

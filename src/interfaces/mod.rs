@@ -162,8 +162,14 @@ impl Interfaces {
                 addrs: Vec::new(),
             })
             .collect();
+        let at: std::collections::HashMap<u32, usize> = rows
+            .links
+            .iter()
+            .enumerate()
+            .map(|(at, link)| (link.index, at))
+            .collect();
         for row in &rows.addrs {
-            let Some(iface) = list.iter_mut().find(|i| i.index == Some(row.index)) else {
+            let Some(iface) = at.get(&row.index).and_then(|at| list.get_mut(*at)) else {
                 continue; // an address whose link vanished between the two replies
             };
             let dad = if row.dad_failed {

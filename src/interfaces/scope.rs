@@ -194,16 +194,24 @@ impl Scope {
     /// ```
     pub fn of(ip: IpAddr) -> Scope {
         match ip {
-            IpAddr::V4(v4) => IPV4
-                .iter()
-                .find(|(net, _)| net.contains(&v4))
-                .map_or(Global, |&(_, scope)| scope),
+            // A mask and a compare an entry: resolving a wildcard on a host with thousands of
+            // addresses classes each of them.
+            IpAddr::V4(v4) => {
+                let bits = u32::from(v4);
+                IPV4.iter()
+                    .find(|(net, _)| bits & u32::from(net.netmask()) == u32::from(net.network()))
+                    .map_or(Global, |&(_, scope)| scope)
+            }
             IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
                 Some(v4) => Scope::of(IpAddr::V4(v4)),
-                None => IPV6
-                    .iter()
-                    .find(|(net, _)| net.contains(&v6))
-                    .map_or(Reserved, |&(_, scope)| scope),
+                None => {
+                    let bits = u128::from(v6);
+                    IPV6.iter()
+                        .find(|(net, _)| {
+                            bits & u128::from(net.netmask()) == u128::from(net.network())
+                        })
+                        .map_or(Reserved, |&(_, scope)| scope)
+                }
             },
         }
     }

@@ -51,6 +51,8 @@ pub struct Reachable {
     interface: String,
     prefix_len: u8,
     zone: u32,
+    /// `Scope::of(ip)`, computed once: sorting and filtering ask for it often.
+    scope: Scope,
 }
 
 impl Reachable {
@@ -68,13 +70,18 @@ impl Reachable {
     pub fn network(&self) -> Network {
         Network {
             interface: self.interface.clone(),
-            net: InterfaceAddr::new(self.ip, self.prefix_len).network(),
+            net: self.network_net(),
         }
+    }
+
+    /// The subnet alone, host bits cleared.
+    fn network_net(&self) -> IpNet {
+        InterfaceAddr::new(self.ip, self.prefix_len).network()
     }
 
     /// Its class.
     pub fn scope(&self) -> Scope {
-        Scope::of(self.ip)
+        self.scope
     }
 
     /// The index of its interface: the zone of a link-local address (0 when unknown).
@@ -84,6 +91,7 @@ impl Reachable {
 
     pub(super) fn of(iface: &Interface, addr: &InterfaceAddr) -> Reachable {
         Reachable {
+            scope: Scope::of(addr.ip()),
             ip: addr.ip(),
             interface: iface.name().to_owned(),
             prefix_len: addr.prefix_len(),
@@ -143,6 +151,7 @@ impl Exposure {
             if !found && !ip.is_unspecified() {
                 // 127.0.0.2 on Linux: local through lo's /8 route, absent from the list.
                 reachable.push(Reachable {
+                    scope: Scope::of(ip),
                     ip,
                     interface: resolved.interface.clone().unwrap_or_default(),
                     prefix_len: if ip.is_ipv4() { 32 } else { 128 },
@@ -195,21 +204,35 @@ impl Exposure {
             .reachable
             .iter()
             .filter(|r| r.scope() != Scope::Loopback)
-            .map(Reachable::network);
-        // A host has a handful of networks, where a scan beats hashing; a set keeps a host
-        // with a thousand interfaces from a million comparisons.
-        if self.reachable.len() <= 32 {
-            let mut networks: Vec<Network> = Vec::new();
-            for network in all {
-                if !networks.contains(&network) {
-                    networks.push(network);
+            .map(|r| (r.interface(), r.network_net()));
+        // A host has a handful of networks, where a scan is cheapest; a sort keeps a host with
+        // a thousand interfaces from a million comparisons. Borrowed keys: a Network (and its
+        // String) is made once per network kept.
+        let unique: Vec<(&str, IpNet)> = if self.reachable.len() <= 32 {
+            let mut kept: Vec<(&str, IpNet)> = Vec::new();
+            for key in all {
+                if !kept.contains(&key) {
+                    kept.push(key);
                 }
             }
-            networks
+            kept
         } else {
-            let mut seen = std::collections::HashSet::new();
-            all.filter(|network| seen.insert(network.clone())).collect()
-        }
+            // Sort by key, keep each key's first place, put the survivors back in order:
+            // cheaper than hashing thousands of names.
+            let mut keyed: Vec<((&str, IpNet), usize)> =
+                all.enumerate().map(|(at, key)| (key, at)).collect();
+            keyed.sort_unstable();
+            keyed.dedup_by(|later, first| later.0 == first.0);
+            keyed.sort_unstable_by_key(|(_, at)| *at);
+            keyed.into_iter().map(|(key, _)| key).collect()
+        };
+        unique
+            .into_iter()
+            .map(|(interface, net)| Network {
+                interface: interface.to_owned(),
+                net,
+            })
+            .collect()
     }
 
     /// URLs a person could open, one per reachable address, loopback first: IPv6 in brackets,

@@ -88,26 +88,32 @@ fn one_link(rtnl: &mut Rtnl, link: LinkRow) -> io::Result<MachineRows> {
 /// wildcard needs no link's state.
 fn addresses(rtnl: &mut Rtnl) -> io::Result<MachineRows> {
     let addrs = rtnl.addrs(None, None)?;
-    let mut links: Vec<LinkRow> = Vec::new();
+    // One pass: each interface's name from its first labelled address.
+    let mut names: std::collections::HashMap<u32, Option<&str>> = std::collections::HashMap::new();
     for addr in &addrs {
-        if links.iter().any(|l| l.index == addr.index) {
-            continue;
+        let label = addr.label.as_deref().and_then(|l| l.split(':').next());
+        let name = names.entry(addr.index).or_insert(None);
+        if name.is_none() {
+            *name = label;
         }
-        let named = addrs
-            .iter()
-            .filter(|a| a.index == addr.index)
-            .find_map(|a| a.label.as_deref())
-            .and_then(|label| label.split(':').next());
-        match named {
-            Some(name) => links.push(LinkRow {
+    }
+    let mut links: Vec<LinkRow> = Vec::with_capacity(names.len());
+    let mut unnamed = Vec::new();
+    for addr in &addrs {
+        match names.remove(&addr.index) {
+            Some(Some(name)) => links.push(LinkRow {
                 index: addr.index,
                 name: name.to_owned(),
                 up: true,
                 carrier: true,
                 loopback: addr.index == LOOPBACK_INDEX,
             }),
-            None => links.extend(rtnl.link_by_index(addr.index)?),
+            Some(None) => unnamed.push(addr.index),
+            None => {} // listed already
         }
+    }
+    for index in unnamed {
+        links.extend(rtnl.link_by_index(index)?);
     }
     Ok(MachineRows {
         links,
@@ -188,18 +194,19 @@ fn read_proc(path: &str) -> Option<String> {
 /// `(net.ipv4.ip_unprivileged_port_start, CAP_NET_BIND_SERVICE in the effective set)`.
 ///
 /// For `Some(port)` it reads only what that port needs: nothing for port 0 (never
-/// privileged); the capability, and where the process lacks it the limit, which may be above
-/// 1024 (it is per namespace). `None` for a process that holds the capability: no limit
-/// applies to it. For `None` (every fact, `Interfaces::current()`) it reads both.
+/// privileged); the limit whatever the port (it is per namespace, and may be above 1024); the
+/// capability only for a port below the limit (`false` is reported otherwise: not read, and
+/// not needed). For `None` (every fact, `Interfaces::current()`) it reads both.
 pub(crate) fn port_privilege(port: Option<u16>) -> Option<(u16, bool)> {
     if port == Some(0) {
         return None;
     }
-    let capable = has_capability(CAP_NET_BIND_SERVICE).unwrap_or(false);
-    if capable && port.is_some() {
-        return None;
-    }
-    Some((unprivileged_port_start()?, capable))
+    let start = unprivileged_port_start()?;
+    let needed = port.is_none_or(|p| p < start);
+    Some((
+        start,
+        needed && has_capability(CAP_NET_BIND_SERVICE).unwrap_or(false),
+    ))
 }
 
 /// Whether the effective capability set holds `cap`, from /proc/self/status.

@@ -18,6 +18,9 @@
 //! | `tuple_is_live(port, remote)` | whether a socket from local `port` to `remote` is open; `None`: unknown |
 //! | `set_bind_address_no_port(socket)` | IP_BIND_ADDRESS_NO_PORT where it exists; a no-op elsewhere |
 //! | [`LINUX_LOCAL_RULES`] | whether the loopback-prefix and directed-broadcast rules hold |
+//! | `wait_readable(sockets)` | blocks until one of `sockets` is readable and says which; `None`: no safe poll here (poll.rs: poll(2) on Unix, `None` on Windows) |
+//! | `HAS_POLL` | whether `wait_readable` waits; without it the merged accept tries each socket nonblocking, pausing between rounds |
+//! | `ACCEPT_INHERITS_NONBLOCKING` | whether accept(2) is known to copy O_NONBLOCK to the new socket (BSDs, macOS, Windows; not Linux or Android) |
 //!
 //! plus, shared by every backend, the socket options of `options.rs` (an `io::Error` of kind
 //! `Unsupported` where the OS lacks one) and the errno tests of `errno.rs` (libc's constants,
@@ -33,11 +36,13 @@ use std::net::IpAddr;
 
 mod errno;
 mod options;
+mod poll;
 
 pub(crate) use errno::{is_family_unsupported, is_invalid_argument, is_no_device};
 pub(crate) use options::{
     REUSE_ADDRESS_MEANS_TIME_WAIT, bind_device, set_freebind, set_reuse_port,
 };
+pub(crate) use poll::{ACCEPT_INHERITS_NONBLOCKING, HAS_POLL, wait_readable};
 
 #[cfg(target_os = "linux")]
 mod linux;
@@ -138,20 +143,25 @@ pub(crate) struct MachineRows {
 impl MachineRows {
     /// Adds `other`'s rows that are not here yet.
     pub(crate) fn merge(&mut self, other: MachineRows) {
-        for link in other.links {
-            if self.links.iter().all(|l| l.index != link.index) {
-                self.links.push(link);
-            }
+        if self.links.is_empty() && self.addrs.is_empty() && self.local_routes.is_empty() {
+            *self = other;
+            return;
         }
-        for addr in other.addrs {
-            if self
+        let links: std::collections::HashSet<u32> = self.links.iter().map(|l| l.index).collect();
+        self.links.extend(
+            other
+                .links
+                .into_iter()
+                .filter(|l| !links.contains(&l.index)),
+        );
+        let addrs: std::collections::HashSet<(u32, IpAddr)> =
+            self.addrs.iter().map(|a| (a.index, a.ip)).collect();
+        self.addrs.extend(
+            other
                 .addrs
-                .iter()
-                .all(|a| a.index != addr.index || a.ip != addr.ip)
-            {
-                self.addrs.push(addr);
-            }
-        }
+                .into_iter()
+                .filter(|a| !addrs.contains(&(a.index, a.ip))),
+        );
         for route in other.local_routes {
             if !self.local_routes.contains(&route) {
                 self.local_routes.push(route);
