@@ -10,7 +10,7 @@ use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use bindpolicy::{BindTarget, Bound};
+use bindpolicy::{BindTarget, Bound, ListenOptions};
 use serde_json::json;
 
 use crate::output::{self, Failure, Table, paint};
@@ -39,6 +39,7 @@ const PAUSE_AFTER_FAILURE: Duration = Duration::from_millis(100);
 /// Runs `listen`: binds, prints the `listening` event, then serves.
 pub fn listen(
     target: &BindTarget,
+    options: &ListenOptions,
     udp: bool,
     count: Option<u64>,
     json: bool,
@@ -46,7 +47,7 @@ pub fn listen(
     let resolved = target.resolve()?;
     let mut served: u64 = 0;
     if udp {
-        let sockets = resolved.bind_udp()?;
+        let sockets = resolved.bind_udp_with(options)?;
         announce(&sockets, "udp", count, json)?;
         let mut buf = vec![0u8; 65536];
         while count != Some(served) {
@@ -83,7 +84,7 @@ pub fn listen(
             served += 1;
         }
     } else {
-        let listeners = resolved.listen()?;
+        let listeners = resolved.listen_with(options)?;
         announce(&listeners, "tcp", count, json)?;
         while count != Some(served) {
             let accepted = match listeners.accept() {
