@@ -3,9 +3,9 @@
 //! ```text
 //! bindpolicy interfaces [--json]
 //! bindpolicy parse SPEC [--json]
-//! bindpolicy check SPEC [--policy FILE] [--json]
+//! bindpolicy check SPEC [--policy FILE] [--wait DURATION] [--json]
 //! bindpolicy explain SPEC
-//! bindpolicy listen SPEC [--udp] [--count N] [--json]
+//! bindpolicy listen SPEC [--udp] [--count N] [--wait DURATION] [--json]
 //! bindpolicy connect REMOTE [--from SPEC] [--timeout SECS] [--udp] [--json]
 //! ```
 //!
@@ -97,14 +97,20 @@ fn run(command: Command) -> Result<(), Failure> {
     match command {
         Command::Interfaces { json } => interfaces(json),
         Command::Parse { spec, json } => parse(&spec, json),
-        Command::Check { spec, policy, json } => check(&spec, policy.as_deref(), json),
+        Command::Check {
+            spec,
+            policy,
+            wait,
+            json,
+        } => check(&spec, policy.as_deref(), wait, json),
         Command::Explain { spec } => explain(&spec),
         Command::Listen {
             spec,
             udp,
             count,
+            wait,
             json,
-        } => serve::listen(&spec.parse()?, udp, count, json),
+        } => serve::listen(&spec.parse()?, udp, count, wait, json),
         Command::Connect {
             remote,
             from,
@@ -316,9 +322,18 @@ fn load_policy(path: &Path) -> Result<BindPolicy, Failure> {
 }
 
 /// `check`.
-fn check(spec: &str, policy: Option<&Path>, json: bool) -> Result<(), Failure> {
+fn check(
+    spec: &str,
+    policy: Option<&Path>,
+    wait: Option<Duration>,
+    json: bool,
+) -> Result<(), Failure> {
     let policy = policy.map(load_policy).transpose()?;
     let target: BindTarget = spec.parse()?;
+    if let Some(timeout) = wait {
+        // The verdict below is then made over the facts the wait saw ready.
+        serve::wait(&target, timeout, json)?;
+    }
     // With a policy, the whole machine: its fix may name any address. The verdict is the one
     // resolve() gives (current_for reads a superset of its facts).
     let resolved = match &policy {
