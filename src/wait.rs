@@ -142,9 +142,8 @@ impl BindTarget {
                     Pending::Tentative {
                         addr, interface, ..
                     } => Pending::Tentative {
-                        since: now.saturating_duration_since(
-                            *first_tentative.entry(addr).or_insert(now),
-                        ),
+                        since: now
+                            .saturating_duration_since(*first_tentative.entry(addr).or_insert(now)),
                         addr,
                         interface,
                     },

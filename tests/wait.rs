@@ -10,8 +10,8 @@ use support::netns::{Netns, require_netns};
 use support::values::target;
 
 use std::net::{SocketAddr, TcpStream};
-use std::sync::mpsc;
 use std::sync::RwLock;
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use bindpolicy::{BindTarget, Error, ErrorKind, ListenOptions, Pending, Resolved};
@@ -20,16 +20,16 @@ use bindpolicy::{BindTarget, Error, ErrorKind, ListenOptions, Pending, Resolved}
 /// (read).
 static FDS: RwLock<()> = RwLock::new(());
 
+/// A wait's result and every report it made.
+type Waited = (bindpolicy::Result<Resolved>, Vec<Vec<Pending>>);
+
 /// Starts `spec`'s wait in `ns` on its own thread; returns the first report of what is
 /// missing (so the wait has subscribed and checked) and the wait's handle.
 fn start_wait(
     ns: &Netns,
     spec: &str,
     timeout: Duration,
-) -> (
-    Vec<Pending>,
-    std::thread::JoinHandle<(bindpolicy::Result<Resolved>, Vec<Vec<Pending>>)>,
-) {
+) -> (Vec<Pending>, std::thread::JoinHandle<Waited>) {
     let (tx, rx) = mpsc::channel();
     let spec = spec.to_owned();
     let handle = ns.spawn(move || {
@@ -50,7 +50,9 @@ fn start_wait(
 fn binds_and_connects(ns: &Netns, resolved: &Resolved) {
     let resolved = resolved.clone();
     ns.run(move || {
-        let listeners = resolved.listen().expect("the address binds once the wait is over");
+        let listeners = resolved
+            .listen()
+            .expect("the address binds once the wait is over");
         for (listener, addr) in listeners.iter() {
             let _client = TcpStream::connect(addr).expect("a client connects");
             let (conn, peer) = listener.accept().expect("the connection arrives");
@@ -109,7 +111,16 @@ fn an_interface_created_after_the_wait_started_ends_it() {
     // Created down, then its address, then up: the wait sees each event and ends only when
     // every address of wv0 binds.
     ns.ip(&[
-        "link", "add", "wv0", "type", "veth", "peer", "name", "wv1", "netns", peer.name(),
+        "link",
+        "add",
+        "wv0",
+        "type",
+        "veth",
+        "peer",
+        "name",
+        "wv1",
+        "netns",
+        peer.name(),
     ]);
     ns.addr_add("wv0", "198.18.6.1/24", true);
     peer.link_set_up("wv1");
@@ -172,7 +183,8 @@ fn a_tentative_address_is_waited_for_until_the_kernel_clears_the_flag() {
     let (result, _) = handle.join().unwrap();
     let resolved = result.expect("the wait ends when DAD succeeds");
     assert!(
-        !ns.ip(&["-6", "addr", "show", "dev", "wt0"]).contains("tentative"),
+        !ns.ip(&["-6", "addr", "show", "dev", "wt0"])
+            .contains("tentative"),
         "the wait ended only once the kernel cleared the flag"
     );
     binds_and_connects(&ns, &resolved);
@@ -189,7 +201,10 @@ fn an_optimistic_address_is_ready_at_once() {
     ns.sysctl("net.ipv6.conf.wo0.optimistic_dad", "1");
     ns.sysctl("net.ipv6.conf.wo0.use_optimistic", "1");
     ns.ip(&["addr", "add", "fd00:82::1/64", "dev", "wo0", "optimistic"]);
-    if !ns.ip(&["-6", "addr", "show", "dev", "wo0"]).contains("optimistic") {
+    if !ns
+        .ip(&["-6", "addr", "show", "dev", "wo0"])
+        .contains("optimistic")
+    {
         eprintln!("SKIPPED: this kernel has no optimistic DAD");
         return;
     }
@@ -270,7 +285,12 @@ fn the_deadline_gives_the_typed_error_its_message_and_leaves_nothing_open() {
         "gave up waiting for wx9:80 after 0.2 s: interface wx9 does not exist; check `ip addr` \
          and `ip link`, or wait longer"
     );
-    assert_eq!(support::fds::count(), before, "{}", support::fds::describe());
+    assert_eq!(
+        support::fds::count(),
+        before,
+        "{}",
+        support::fds::describe()
+    );
 }
 
 #[test]
@@ -286,11 +306,16 @@ fn listen_with_a_wait_waits_then_binds() {
     // Whether the wait has started yet or not, the outcome is the same.
     std::thread::sleep(Duration::from_millis(200));
     ns.addr_add("wl0", "198.18.10.1/24", true);
-    let listeners = handle.join().unwrap().expect("listens once the address comes");
+    let listeners = handle
+        .join()
+        .unwrap()
+        .expect("listens once the address comes");
     let addr = listeners.local_addrs()[0];
     assert_eq!(addr.ip().to_string(), "198.18.10.1");
     let client = ns.spawn(move || TcpStream::connect(addr).map(drop));
-    listeners.sockets()[0].accept().expect("a connection arrives");
+    listeners.sockets()[0]
+        .accept()
+        .expect("a connection arrives");
     client.join().unwrap().expect("the client connected");
 }
 

@@ -54,16 +54,16 @@ mod linux;
 mod netlink;
 #[cfg(target_os = "linux")]
 pub(crate) use linux::{
-    ipv6_disabled, nonlocal_bind, port_holder, port_privilege, read, set_bind_address_no_port, tuple_is_live,
-    unprivileged_port_start,
+    ipv6_disabled, nonlocal_bind, port_holder, port_privilege, read, set_bind_address_no_port,
+    tuple_is_live, unprivileged_port_start,
 };
 
 #[cfg(not(target_os = "linux"))]
 mod other;
 #[cfg(not(target_os = "linux"))]
 pub(crate) use other::{
-    ipv6_disabled, nonlocal_bind, port_holder, port_privilege, read, set_bind_address_no_port, tuple_is_live,
-    unprivileged_port_start,
+    ipv6_disabled, nonlocal_bind, port_holder, port_privilege, read, set_bind_address_no_port,
+    tuple_is_live, unprivileged_port_start,
 };
 
 /// The kernel's IPv4 rules for what is local beyond the listed addresses (Linux, fib_add_ifaddr
