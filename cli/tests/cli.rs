@@ -1340,3 +1340,38 @@ fn check_names_the_holder_of_a_busy_port() {
     let json = run(&["check", "port:40000", "--json"]).expect(0).json();
     assert!(json.get("port_status").is_none(), "{json}");
 }
+
+#[test]
+fn wait_reports_waiting_events_then_exits_3_at_the_deadline() {
+    // TEST-NET-3: never this machine's, so the wait runs to its deadline.
+    let out = run(&["listen", "203.0.113.9:5000", "--wait", "200ms", "--json"]).expect(3);
+    let lines: Vec<Value> = out
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object a line"))
+        .collect();
+    let (error, waiting) = lines.split_last().expect("at least the error");
+    assert!(!waiting.is_empty(), "{out:#?}");
+    for event in waiting {
+        assert_eq!(event["event"], "waiting");
+        assert_eq!(event["target"], "203.0.113.9:5000");
+        assert_eq!(
+            event["missing"],
+            serde_json::json!(["203.0.113.9 is not assigned to any interface"])
+        );
+        assert_eq!(event["timeout_ms"], 200);
+    }
+    assert_eq!(error["error"]["kind"], "address_wait_timed_out");
+    assert_eq!(
+        error["error"]["message"],
+        "gave up waiting for 203.0.113.9:5000 after 0.2 s: 203.0.113.9 is not assigned to any \
+         interface; check `ip addr` and `ip link`, or wait longer"
+    );
+    // `check --wait` waits the same way without binding; a ready target checks at once.
+    let out = run(&["check", "203.0.113.9:5000", "--wait", "0.1"]).expect(3);
+    assert!(out.stderr.contains("gave up waiting for 203.0.113.9:5000 after 0.1 s"), "{out:#?}");
+    run(&["check", "127.0.0.1:0", "--wait", "30s"]).expect(0);
+    // A duration that does not parse is a usage error.
+    let out = run(&["check", "127.0.0.1:0", "--wait", "3 fortnights"]).expect(2);
+    assert!(out.stderr.contains("unknown unit"), "{out:#?}");
+}
