@@ -95,6 +95,9 @@
 //!
 //! Adapters sit on top: `explain`, the same facts in plain words ([`BindTarget::meaning`], the
 //! `Display` of [`Exposure`] and [`Reachable`], [`Resolved::explain`] and its [`Explanation`]),
+//! `dialect`, other tools' bind strings ([`Dialect::read`] to [`Binding`]s of a target and its
+//! [`ListenOptions`], with [`DialectWarning`]s apart from the [`DialectError`]; [`Dialect::write`]
+//! for nginx, HAProxy, systemd and Docker; it imports `target` and `listen` only),
 //! `serde` (feature `serde`), `axum` (feature `axum`: the tokio listeners as an
 //! `axum::serve::Listener`) and `clap` (feature `clap`: `ListenArgs`, beside config).
 //!
@@ -117,6 +120,24 @@
 //! writeln!(accepted.stream, "hello {}", accepted.peer)?;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! # Other tools' bind strings
+//!
+//! ```
+//! use bindpolicy::{BindTarget, Dialect};
+//!
+//! // nginx's `listen 8080` is IPv4 only, and the translation says so.
+//! let nginx = Dialect::Nginx.read("listen 8080;")?;
+//! assert_eq!(nginx.bindings()[0].target(), &BindTarget::any_v4(8080));
+//! assert_eq!(nginx.warnings()[0].kind(), "ipv4_only");
+//!
+//! // Docker's `-p 127.0.0.1:8080:80`, written as nginx configuration.
+//! let docker = Dialect::Docker.read("-p 127.0.0.1:8080:80")?;
+//! assert_eq!(docker.write(Dialect::Nginx)?, "listen 127.0.0.1:8080;");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! docs/dialects.md lists every form of the twelve dialects with its citation.
 
 //! # Features
 //!
@@ -152,15 +173,17 @@
 )]
 #![cfg_attr(doctest, doc = include_str!("../README.md"))]
 #![cfg_attr(doctest, doc = include_str!("../docs/guide.md"))]
+#![cfg_attr(doctest, doc = include_str!("../docs/dialects.md"))]
 
-// Layers, bottom to top; each module imports only from the layers below it
-// (tests/layers.rs checks it). See the Architecture section above.
+// The modules, as rustfmt orders them. Their layers, bottom to top, are in the Architecture
+// section above; tests/layers.rs checks that each imports only from the layers below it.
 #[cfg(feature = "axum")]
 mod axum;
 #[cfg(feature = "clap")]
 mod clap;
 mod client;
 mod config;
+mod dialect;
 mod error;
 mod explain;
 mod interfaces;
@@ -182,6 +205,10 @@ pub use crate::axum::Peer;
 pub use crate::clap::{ListenArgs, ListenTargetError, parse_listen_target};
 pub use crate::client::Connector;
 pub use crate::config::{ConfigError, ListenConfig, Overlap};
+pub use crate::dialect::{
+    Binding, Dialect, DialectError, DialectErrorKind, DialectWarning, Translation, Transport,
+    UnknownDialect, WriteError, WriteErrorKind,
+};
 pub use crate::error::{Cause, Error, ErrorKind, Pending, Phase, PortHolder, Result};
 pub use crate::explain::Explanation;
 pub use crate::interfaces::{

@@ -10,7 +10,7 @@ use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use bindpolicy::{BindTarget, Bound, Resolved};
+use bindpolicy::{BindTarget, Bound, ListenOptions, Resolved};
 use serde_json::json;
 
 use crate::output::{self, Failure, Table, paint};
@@ -71,6 +71,7 @@ pub fn wait(target: &BindTarget, timeout: Duration, json: bool) -> Result<Resolv
 /// Runs `listen`: binds, prints the `listening` event, then serves.
 pub fn listen(
     target: &BindTarget,
+    options: &ListenOptions,
     udp: bool,
     count: Option<u64>,
     wait: Option<Duration>,
@@ -82,7 +83,7 @@ pub fn listen(
     };
     let mut served: u64 = 0;
     if udp {
-        let sockets = resolved.bind_udp()?;
+        let sockets = resolved.bind_udp_with(options)?;
         announce(&sockets, "udp", count, json)?;
         let mut buf = vec![0u8; 65536];
         while count != Some(served) {
@@ -119,7 +120,7 @@ pub fn listen(
             served += 1;
         }
     } else {
-        let listeners = resolved.listen()?;
+        let listeners = resolved.listen_with(options)?;
         announce(&listeners, "tcp", count, json)?;
         while count != Some(served) {
             let accepted = match listeners.accept() {

@@ -1369,7 +1369,11 @@ fn wait_reports_waiting_events_then_exits_3_at_the_deadline() {
     );
     // `check --wait` waits the same way without binding; a ready target checks at once.
     let out = run(&["check", "203.0.113.9:5000", "--wait", "0.1"]).expect(3);
-    assert!(out.stderr.contains("gave up waiting for 203.0.113.9:5000 after 0.1 s"), "{out:#?}");
+    assert!(
+        out.stderr
+            .contains("gave up waiting for 203.0.113.9:5000 after 0.1 s"),
+        "{out:#?}"
+    );
     run(&["check", "127.0.0.1:0", "--wait", "30s"]).expect(0);
     // A duration that does not parse is a usage error.
     let out = run(&["check", "127.0.0.1:0", "--wait", "3 fortnights"]).expect(2);

@@ -80,9 +80,9 @@ enum Reply {
 impl Rtnl {
     /// A socket bound to the kernel, in this thread's network namespace.
     pub(crate) fn open() -> io::Result<Rtnl> {
-        let mut socket = Socket::new(NETLINK_ROUTE)?;
-        socket.bind_auto()?;
-        // Only the kernel's messages: no other process can write into our replies.
+        let socket = Socket::new(NETLINK_ROUTE)?;
+        // Connected to the kernel (port 0), which also binds a port id: the kernel refuses
+        // unicasts from any other sender, so no other process can write into our replies.
         socket.connect(&SocketAddr::new(0, 0))?;
         // Older kernels lack it and ignore a dump's filter; rows are filtered here then.
         let strict = socket.set_netlink_get_strict_chk(true).is_ok();
