@@ -429,3 +429,68 @@ fn pending_items_say_what_is_missing() {
         assert_eq!(pending.to_string(), text);
     }
 }
+
+/// The latency benchmark, not a check (`cargo test --test wait -- --ignored
+/// --nocapture`): 50 times, a wait for 198.18.12.1:0 runs in a namespace; the address is added;
+/// a second rtnetlink socket in the namespace timestamps the kernel's RTM_NEWADDR, the wait's
+/// thread timestamps the moment its listener is bound. Prints the median and the maximum.
+#[test]
+#[ignore = "a measurement: run it alone, with --ignored --nocapture"]
+fn latency_from_the_address_event_to_the_listener() {
+    use nix::sys::socket::{
+        AddressFamily, MsgFlags, NetlinkAddr, SockFlag, SockProtocol, SockType, bind, recv, socket,
+    };
+    use std::os::fd::AsRawFd;
+    require_netns!();
+    let ns = Netns::new("wait-bench");
+    dummy(&ns, "wb0");
+    ns.link_set_up("wb0");
+    let mut samples = Vec::new();
+    for _ in 0..50 {
+        // The observer: subscribed before the wait starts, so it sees the same event.
+        let observer = ns.spawn(|| {
+            let fd = socket(
+                AddressFamily::Netlink,
+                SockType::Raw,
+                SockFlag::empty(),
+                SockProtocol::NetlinkRoute,
+            )
+            .unwrap();
+            bind(fd.as_raw_fd(), &NetlinkAddr::new(0, 0x10)).unwrap(); // RTMGRP_IPV4_IFADDR
+            fd
+        });
+        let fd = observer.join().unwrap();
+        let (first, handle) = {
+            let (tx, rx) = mpsc::channel();
+            let handle = ns.spawn(move || {
+                let resolved = target("198.18.12.1:0")
+                    .wait_reporting(Duration::from_secs(20), |_, _| {
+                        let _ = tx.send(());
+                    })
+                    .unwrap();
+                let listeners = resolved.listen().unwrap();
+                (Instant::now(), listeners)
+            });
+            (rx.recv_timeout(Duration::from_secs(20)), handle)
+        };
+        first.expect("the wait started");
+        let event = std::thread::spawn(move || {
+            let mut buf = vec![0u8; 65536];
+            recv(fd.as_raw_fd(), &mut buf, MsgFlags::empty()).unwrap();
+            Instant::now()
+        });
+        ns.addr_add("wb0", "198.18.12.1/24", true);
+        let seen = event.join().unwrap();
+        let (bound, listeners) = handle.join().unwrap();
+        drop(listeners);
+        samples.push(bound.saturating_duration_since(seen));
+        ns.addr_del("wb0", "198.18.12.1/24");
+    }
+    samples.sort();
+    println!(
+        "RTM_NEWADDR to a bound listener over {} runs: median {:?}, max {:?}",
+        samples.len(),
+        samples[samples.len() / 2],
+        samples[samples.len() - 1]
+    );
+}
