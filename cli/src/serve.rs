@@ -42,7 +42,9 @@ const PAUSE_AFTER_FAILURE: Duration = Duration::from_millis(100);
 pub fn wait(target: &BindTarget, timeout: Duration, json: bool) -> Result<Resolved, Failure> {
     use std::io::IsTerminal;
     let terminal = !json && std::io::stderr().is_terminal();
-    let mut shown = false;
+    // The status line's width so far: a shorter line is padded to cover it, and the end
+    // blanks it (spaces, not escape codes, which NO_COLOR strips).
+    let mut width: usize = 0;
     let result = target.wait_reporting(timeout, |missing, elapsed| {
         let what: Vec<String> = missing.iter().map(ToString::to_string).collect();
         if json {
@@ -54,16 +56,21 @@ pub fn wait(target: &BindTarget, timeout: Duration, json: bool) -> Result<Resolv
                 "timeout_ms": u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
             }));
         } else if terminal {
-            output::eprint(&format!(
-                "\r\x1b[2Kwaiting for {target}: {}, {:.1} s",
+            let line = format!(
+                "waiting for {target}: {}, {:.1} s",
                 what.join("; "),
                 elapsed.as_secs_f64()
+            );
+            let len = line.chars().count();
+            output::eprint(&format!(
+                "\r{line}{}",
+                " ".repeat(width.saturating_sub(len))
             ));
-            shown = true;
+            width = width.max(len);
         }
     });
-    if shown {
-        output::eprint("\r\x1b[2K");
+    if width > 0 {
+        output::eprint(&format!("\r{}\r", " ".repeat(width)));
     }
     Ok(result?)
 }

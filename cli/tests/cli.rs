@@ -1379,3 +1379,38 @@ fn wait_reports_waiting_events_then_exits_3_at_the_deadline() {
     let out = run(&["check", "127.0.0.1:0", "--wait", "3 fortnights"]).expect(2);
     assert!(out.stderr.contains("unknown unit"), "{out:#?}");
 }
+
+#[test]
+fn wait_shows_one_status_line_on_a_terminal() {
+    // util-linux's script(1) gives the command a pseudo-terminal.
+    let Ok(out) = Command::new("script")
+        .args([
+            "-qec",
+            &format!("{BIN} check 203.0.113.9:80 --wait 0.3"),
+            "/dev/null",
+        ])
+        .env("NO_COLOR", "1")
+        .output()
+    else {
+        eprintln!("SKIPPED: no script(1) for a pseudo-terminal");
+        return;
+    };
+    let text = String::from_utf8_lossy(&out.stdout);
+    // Each check rewrites the one line in place (a carriage return, no newline); the end
+    // blanks it before the error.
+    let line = "waiting for 203.0.113.9:80: 203.0.113.9 is not assigned to any interface, ";
+    assert!(text.starts_with(&format!("\r{line}")), "{text:?}");
+    let (status, error) = text
+        .split_once("error: ")
+        .expect("the error follows the status line");
+    assert!(!status.contains('\n'), "one line, rewritten: {text:?}");
+    assert!(status.matches('\r').count() >= 2, "{text:?}");
+    assert!(
+        status.ends_with(&format!("\r{}\r", " ".repeat(line.len() + 5))),
+        "blanked at the end: {text:?}"
+    );
+    assert!(
+        error.starts_with("gave up waiting for 203.0.113.9:80 after 0.3 s"),
+        "{text:?}"
+    );
+}
