@@ -57,6 +57,7 @@
 //! |---|---|---|
 //! | `parse`, [`BindTarget::any`], [`BindTarget::ip`], `try_from`, ... | build and take apart; no I/O | target |
 //! | [`BindTarget::resolve`], [`BindTarget::resolve_with`] | addresses, [`Exposure`], [`Warning`]s | resolve |
+//! | [`BindTarget::wait`], [`BindTarget::wait_reporting`] | wait, with a deadline, until every address binds (DAD-aware, on kernel events) | wait |
 //! | [`BindTarget::listen`], [`BindTarget::bind_udp`] (and `_with` options) | bind, all or nothing | listen |
 //! | [`Resolved::port_status`] | whether the port is free now, and who holds it | listen |
 //! | [`Listeners::accept`], [`Listeners::incoming`], [`UdpSockets::recv_from`], `into_tokio` | serve every socket through one loop | serve |
@@ -83,7 +84,9 @@
 //! 5. **The pure resolver**: `resolve` — [`Resolved`], the [`Exposure`] model and the
 //!    [`Warning`]s. `resolve()` is exactly `resolve_with(&Interfaces::for_target(..)?)`, so a
 //!    target gets the same verdict on every path.
-//! 6. **The I/O shell**: `socket` (sockets, options, OS errors classified), `listen`
+//! 6. **The I/O shell**: `wait` (until the target's addresses bind, re-checked on the
+//!    kernel's link and address events, with a deadline), `socket` (sockets, options, OS
+//!    errors classified), `listen`
 //!    ([`Listeners`], [`UdpSockets`], [`PortStatus`]), `serve` (one fair accept or receive over
 //!    every socket, blocking through `sys`' poll and async on tokio) and `client`
 //!    ([`Connector`], one retry decision for the blocking and the tokio loops).
@@ -194,6 +197,7 @@ mod socket;
 mod sys;
 mod target;
 mod text;
+mod wait;
 
 #[cfg(feature = "axum")]
 pub use crate::axum::Peer;
@@ -205,7 +209,7 @@ pub use crate::dialect::{
     Binding, Dialect, DialectError, DialectErrorKind, DialectWarning, Translation, Transport,
     UnknownDialect, WriteError, WriteErrorKind,
 };
-pub use crate::error::{Cause, Error, ErrorKind, Phase, PortHolder, Result};
+pub use crate::error::{Cause, Error, ErrorKind, Pending, Phase, PortHolder, Result};
 pub use crate::explain::Explanation;
 pub use crate::interfaces::{
     Dad, Interface, InterfaceAddr, Interfaces, LocalRoute, NonlocalBind, PortPrivilege, Scope,

@@ -74,6 +74,10 @@ pub enum Command {
         /// (local_only, private_networks, permissive); a violation exits 4.
         #[arg(long, value_name = "FILE")]
         policy: Option<PathBuf>,
+        /// Wait up to DURATION (30s, 500ms, 2m, or seconds) for the target's addresses to be
+        /// bindable before checking; at the deadline exit 3 with what was still missing.
+        #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+        wait: Option<Duration>,
         /// Print one JSON object instead of tables.
         #[arg(long)]
         json: bool,
@@ -106,6 +110,11 @@ pub enum Command {
         /// Exit 0 after this many connections (or datagrams); without it, run until Ctrl-C.
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
         count: Option<u64>,
+        /// Wait up to DURATION (30s, 500ms, 2m, or seconds) for the target's addresses (an
+        /// interface created later, DHCP, IPv6 duplicate address detection) before binding; at
+        /// the deadline exit 3 with what was still missing.
+        #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+        wait: Option<Duration>,
         /// Print one JSON object a line, one per event.
         #[arg(long)]
         json: bool,
@@ -143,6 +152,32 @@ impl Command {
             Command::Explain { .. } => false,
         }
     }
+}
+
+/// `--wait`: a number with an optional unit, `ms`, `s`, `m` or `h` (humantime style, one
+/// unit); a bare number is seconds. Decimals are allowed: `1.5s`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let scale = match unit.trim() {
+        "" | "s" | "sec" | "secs" => 1.0,
+        "ms" => 0.001,
+        "m" | "min" | "mins" => 60.0,
+        "h" => 3600.0,
+        other => {
+            return Err(format!(
+                "unknown unit {other:?} in {text:?}; write e.g. 30s, 500ms, 2m or 1h"
+            ));
+        }
+    };
+    number
+        .parse::<f64>()
+        .ok()
+        .and_then(|n| Duration::try_from_secs_f64(n * scale).ok())
+        .ok_or_else(|| format!("{text:?} is not a duration; write e.g. 30s, 500ms, 2m or 1h"))
 }
 
 /// `--from` and `--to`: a dialect's name.

@@ -3,9 +3,9 @@
 //! ```text
 //! bindpolicy interfaces [--json]
 //! bindpolicy parse SPEC [--from DIALECT] [--to DIALECT] [--json]
-//! bindpolicy check SPEC [--from DIALECT] [--policy FILE] [--json]
+//! bindpolicy check SPEC [--from DIALECT] [--policy FILE] [--wait DURATION] [--json]
 //! bindpolicy explain SPEC [--from DIALECT]
-//! bindpolicy listen SPEC [--from DIALECT] [--udp] [--count N] [--json]
+//! bindpolicy listen SPEC [--from DIALECT] [--udp] [--count N] [--wait DURATION] [--json]
 //! bindpolicy connect REMOTE [--from SPEC] [--timeout SECS] [--udp] [--json]
 //! ```
 //!
@@ -112,11 +112,12 @@ fn run(command: Command) -> Result<(), Failure> {
             spec,
             from,
             policy,
+            wait,
             json,
         } => {
             let policy = policy.as_deref().map(load_policy).transpose()?;
             match from {
-                None => check(&spec.parse()?, None, policy.as_ref(), json),
+                None => check(&spec.parse()?, None, policy.as_ref(), wait, json),
                 Some(dialect) => {
                     let translation = dialect.read(&spec)?;
                     for binding in translation.bindings() {
@@ -124,6 +125,7 @@ fn run(command: Command) -> Result<(), Failure> {
                             binding.target(),
                             Some((binding, &translation)),
                             policy.as_ref(),
+                            wait,
                             json,
                         )?;
                     }
@@ -137,6 +139,7 @@ fn run(command: Command) -> Result<(), Failure> {
             from,
             udp,
             count,
+            wait,
             json,
         } => {
             let (binding, translation) = match from {
@@ -160,7 +163,7 @@ fn run(command: Command) -> Result<(), Failure> {
                 }
             }
             let udp = udp || binding.transport() == Transport::Udp;
-            serve::listen(binding.target(), binding.options(), udp, count, json)
+            serve::listen(binding.target(), binding.options(), udp, count, wait, json)
         }
         Command::Connect {
             remote,
@@ -377,8 +380,13 @@ fn check(
     target: &BindTarget,
     from: Option<(&Binding, &bindpolicy::Translation)>,
     policy: Option<&BindPolicy>,
+    wait: Option<Duration>,
     json: bool,
 ) -> Result<(), Failure> {
+    if let Some(timeout) = wait {
+        // The verdict below is then made over the facts the wait saw ready.
+        serve::wait(target, timeout, json)?;
+    }
     // With a policy, the whole machine: its fix may name any address. The verdict is the one
     // resolve() gives (current_for reads a superset of its facts).
     let resolved = match &policy {

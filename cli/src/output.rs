@@ -378,7 +378,8 @@ pub fn exit_code(kind: ErrorKind) -> u8 {
         | ErrorKind::NoAddress
         | ErrorKind::ZoneRequired
         | ErrorKind::DadFailed
-        | ErrorKind::FamilyUnsupported => EXIT_UNUSABLE,
+        | ErrorKind::FamilyUnsupported
+        | ErrorKind::AddressWaitTimedOut => EXIT_UNUSABLE,
         ErrorKind::PolicyViolation => EXIT_POLICY,
         _ => EXIT_FAILURE,
     }
@@ -424,6 +425,7 @@ mod tests {
         assert_eq!(exit_code(ErrorKind::ZoneRequired), EXIT_UNUSABLE);
         assert_eq!(exit_code(ErrorKind::FamilyUnsupported), EXIT_UNUSABLE);
         assert_eq!(exit_code(ErrorKind::DadFailed), EXIT_UNUSABLE);
+        assert_eq!(exit_code(ErrorKind::AddressWaitTimedOut), EXIT_UNUSABLE);
         assert_eq!(exit_code(ErrorKind::AddrInUse), EXIT_FAILURE);
         assert_eq!(exit_code(ErrorKind::ConnectionRefused), EXIT_FAILURE);
         assert_eq!(exit_code(ErrorKind::Io), EXIT_FAILURE);

@@ -199,7 +199,8 @@ pub enum DialectErrorKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WriteError {
     dialect: Dialect,
-    binding: Binding,
+    /// Boxed: a `Result<String, WriteError>` stays small (clippy's result_large_err).
+    binding: Box<Binding>,
     kind: WriteErrorKind,
 }
 
@@ -207,7 +208,7 @@ impl WriteError {
     pub(super) fn new(dialect: Dialect, binding: &Binding, kind: WriteErrorKind) -> Self {
         WriteError {
             dialect,
-            binding: binding.clone(),
+            binding: Box::new(binding.clone()),
             kind,
         }
     }
