@@ -110,20 +110,18 @@ impl Rtnl {
         message
             .attributes
             .push(LinkAttribute::IfName(name.to_owned()));
-        message
-            .attributes
-            .push(LinkAttribute::ExtMask(vec![LinkExtentMask::SkipStats]));
-        self.get_one(
-            &RouteNetlinkMessage::GetLink(message),
-            RTM_NEWLINK,
-            parse_link,
-        )
+        self.get_link(message)
     }
 
     /// The link with index `index`, or `None` when the kernel has none.
     pub(crate) fn link_by_index(&mut self, index: u32) -> io::Result<Option<LinkRow>> {
         let mut message = LinkMessage::default();
         message.header.index = index;
+        self.get_link(message)
+    }
+
+    /// One link, by what `message` names, without statistics.
+    fn get_link(&mut self, mut message: LinkMessage) -> io::Result<Option<LinkRow>> {
         message
             .attributes
             .push(LinkAttribute::ExtMask(vec![LinkExtentMask::SkipStats]));
