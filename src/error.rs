@@ -302,6 +302,18 @@ pub enum Error {
         prefix_len: u8,
     },
 
+    /// A wait for the target's addresses ([`BindTarget::wait`]) reached its deadline with
+    /// something still missing.
+    #[error("{}", wait_timed_out_message(.target, .waited, .missing))]
+    AddressWaitTimedOut {
+        /// The target waited for.
+        target: BindTarget,
+        /// The deadline that passed: how long the wait was allowed.
+        waited: Duration,
+        /// What was still missing at the last check, each in its state.
+        missing: Vec<Pending>,
+    },
+
     /// Any other OS error, with the phase and address.
     #[error("{phase} failed for {addr}")]
     Io {
@@ -362,6 +374,117 @@ fn inherited_message(target: &BindTarget, handed: &[String], reason: &str, fix: 
             crate::text::join_and(handed)
         )
     }
+}
+
+/// One thing a wait ([`BindTarget::wait`]) is still waiting for, in the state it was last
+/// seen in. Its `Display` is the phrase the wait's status line and timeout message use.
+///
+/// ```
+/// use bindpolicy::Pending;
+/// use std::time::Duration;
+///
+/// let pending = Pending::Tentative {
+///     addr: "fd00::5".parse()?,
+///     interface: "eth1".into(),
+///     since: Duration::from_millis(1200),
+/// };
+/// assert_eq!(
+///     pending.to_string(),
+///     "fd00::5 on eth1: tentative (duplicate address detection), for 1.2 s"
+/// );
+/// # Ok::<(), std::net::AddrParseError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Pending {
+    /// No interface of this name exists (yet).
+    InterfaceAbsent {
+        /// The interface's name.
+        interface: String,
+    },
+    /// The interface exists but is administratively down.
+    InterfaceDown {
+        /// The interface's name.
+        interface: String,
+    },
+    /// The interface exists but has no address (of the family).
+    NoAddress {
+        /// The interface's name.
+        interface: String,
+        /// The family asked for ([`Family::Both`]: any).
+        family: Family,
+    },
+    /// The address is on no interface of this machine (or not on the one its zone names).
+    AddressAbsent {
+        /// The address.
+        addr: IpAddr,
+        /// The interface it must be on, for a link-local address with a zone.
+        interface: Option<String>,
+    },
+    /// The IPv6 address is tentative: duplicate address detection has not finished, and the
+    /// kernel refuses to bind it until it has.
+    Tentative {
+        /// The address.
+        addr: IpAddr,
+        /// Its interface.
+        interface: String,
+        /// How long the wait has seen it tentative.
+        since: Duration,
+    },
+    /// An IPv6-only target, and the machine has no IPv6 address yet (not even `::1`).
+    NoIpv6,
+}
+
+impl fmt::Display for Pending {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Pending::InterfaceAbsent { interface } => {
+                write!(f, "interface {interface} does not exist")
+            }
+            Pending::InterfaceDown { interface } => write!(f, "interface {interface} is down"),
+            Pending::NoAddress { interface, family } => write!(
+                f,
+                "interface {interface} has no {}address",
+                family_prefix(*family)
+            ),
+            Pending::AddressAbsent {
+                addr,
+                interface: None,
+            } => write!(f, "{addr} is not assigned to any interface"),
+            Pending::AddressAbsent {
+                addr,
+                interface: Some(interface),
+            } => write!(f, "{addr} is not assigned to {interface}"),
+            Pending::Tentative {
+                addr,
+                interface,
+                since,
+            } => write!(
+                f,
+                "{addr} on {interface}: tentative (duplicate address detection), for {}",
+                seconds(*since)
+            ),
+            Pending::NoIpv6 => f.write_str("this machine has no IPv6 address yet"),
+        }
+    }
+}
+
+/// A duration as seconds with one decimal: `1.2 s`.
+pub(crate) fn seconds(duration: Duration) -> String {
+    format!("{:.1} s", duration.as_secs_f64())
+}
+
+fn wait_timed_out_message(target: &BindTarget, waited: &Duration, missing: &[Pending]) -> String {
+    let missing: Vec<String> = missing.iter().map(ToString::to_string).collect();
+    format!(
+        "gave up waiting for {target} after {}: {}; check `ip addr` and `ip link`, or wait longer",
+        seconds(*waited),
+        if missing.is_empty() {
+            "it was not ready".to_owned()
+        } else {
+            missing.join("; ")
+        }
+    )
 }
 
 /// The system call where an OS error happened.
@@ -455,6 +578,8 @@ pub enum ErrorKind {
     EnvNotSet,
     /// An environment variable holds no valid target.
     EnvInvalid,
+    /// A wait for the target's addresses reached its deadline.
+    AddressWaitTimedOut,
     /// Any other OS error.
     Io,
     /// The sockets a service manager handed over do not match the target.
@@ -489,6 +614,7 @@ impl ErrorKind {
             ErrorKind::Overlap => "overlap",
             ErrorKind::EnvNotSet => "env_not_set",
             ErrorKind::EnvInvalid => "env_invalid",
+            ErrorKind::AddressWaitTimedOut => "address_wait_timed_out",
             ErrorKind::Io => "io",
             ErrorKind::InheritedMismatch => "inherited_mismatch",
         }
@@ -516,7 +642,7 @@ impl ErrorKind {
             }
             ErrorKind::PermissionDenied => io::ErrorKind::PermissionDenied,
             ErrorKind::ConnectionRefused => io::ErrorKind::ConnectionRefused,
-            ErrorKind::TimedOut => io::ErrorKind::TimedOut,
+            ErrorKind::TimedOut | ErrorKind::AddressWaitTimedOut => io::ErrorKind::TimedOut,
             ErrorKind::NetworkUnreachable => io::ErrorKind::NetworkUnreachable,
             ErrorKind::HostUnreachable => io::ErrorKind::HostUnreachable,
             ErrorKind::Interfaces | ErrorKind::Io => io::ErrorKind::Other,
@@ -556,6 +682,7 @@ impl Error {
             Error::NetworkUnreachable { .. } => ErrorKind::NetworkUnreachable,
             Error::HostUnreachable { .. } => ErrorKind::HostUnreachable,
             Error::Unsupported { .. } => ErrorKind::Unsupported,
+            Error::AddressWaitTimedOut { .. } => ErrorKind::AddressWaitTimedOut,
             Error::Io { .. } => ErrorKind::Io,
             Error::InheritedMismatch(_) => ErrorKind::InheritedMismatch,
         }

@@ -58,6 +58,7 @@
 //! |---|---|---|
 //! | `parse`, [`BindTarget::any`], [`BindTarget::ip`], `try_from`, ... | build and take apart; no I/O | target |
 //! | [`BindTarget::resolve`], [`BindTarget::resolve_with`] | addresses, [`Exposure`], [`Warning`]s | resolve |
+//! | [`BindTarget::wait`], [`BindTarget::wait_reporting`] | wait, with a deadline, until every address binds (DAD-aware, on kernel events) | wait |
 //! | [`BindTarget::listen`], [`BindTarget::bind_udp`] (and `_with` options) | bind, all or nothing | listen |
 //! | [`Resolved::port_status`] | whether the port is free now, and who holds it | listen |
 //! | [`Listeners::accept`], [`Listeners::incoming`], [`UdpSockets::recv_from`], `into_tokio` | serve every socket through one loop | serve |
@@ -84,7 +85,9 @@
 //! 5. **The pure resolver**: `resolve` — [`Resolved`], the [`Exposure`] model and the
 //!    [`Warning`]s. `resolve()` is exactly `resolve_with(&Interfaces::for_target(..)?)`, so a
 //!    target gets the same verdict on every path.
-//! 6. **The I/O shell**: `socket` (sockets, options, OS errors classified), `listen`
+//! 6. **The I/O shell**: `wait` (until the target's addresses bind, re-checked on the
+//!    kernel's link and address events, with a deadline), `socket` (sockets, options, OS
+//!    errors classified), `listen`
 //!    ([`Listeners`], [`UdpSockets`], [`PortStatus`]), `serve` (one fair accept or receive over
 //!    every socket, blocking through `sys`' poll and async on tokio), `activation` (the
 //!    sockets a service manager handed over, [`Inherit`], checked against the plan before
@@ -95,6 +98,9 @@
 //!
 //! Adapters sit on top: `explain`, the same facts in plain words ([`BindTarget::meaning`], the
 //! `Display` of [`Exposure`] and [`Reachable`], [`Resolved::explain`] and its [`Explanation`]),
+//! `dialect`, other tools' bind strings ([`Dialect::read`] to [`Binding`]s of a target and its
+//! [`ListenOptions`], with [`DialectWarning`]s apart from the [`DialectError`]; [`Dialect::write`]
+//! for nginx, HAProxy, systemd and Docker; it imports `target` and `listen` only),
 //! `serde` (feature `serde`), `axum` (feature `axum`: the tokio listeners as an
 //! `axum::serve::Listener`) and `clap` (feature `clap`: `ListenArgs`, beside config).
 //!
@@ -117,6 +123,24 @@
 //! writeln!(accepted.stream, "hello {}", accepted.peer)?;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! # Other tools' bind strings
+//!
+//! ```
+//! use bindpolicy::{BindTarget, Dialect};
+//!
+//! // nginx's `listen 8080` is IPv4 only, and the translation says so.
+//! let nginx = Dialect::Nginx.read("listen 8080;")?;
+//! assert_eq!(nginx.bindings()[0].target(), &BindTarget::any_v4(8080));
+//! assert_eq!(nginx.warnings()[0].kind(), "ipv4_only");
+//!
+//! // Docker's `-p 127.0.0.1:8080:80`, written as nginx configuration.
+//! let docker = Dialect::Docker.read("-p 127.0.0.1:8080:80")?;
+//! assert_eq!(docker.write(Dialect::Nginx)?, "listen 127.0.0.1:8080;");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! docs/dialects.md lists every form of the twelve dialects with its citation.
 
 //! # Features
 //!
@@ -152,9 +176,10 @@
 )]
 #![cfg_attr(doctest, doc = include_str!("../README.md"))]
 #![cfg_attr(doctest, doc = include_str!("../docs/guide.md"))]
+#![cfg_attr(doctest, doc = include_str!("../docs/dialects.md"))]
 
-// Layers, bottom to top; each module imports only from the layers below it
-// (tests/layers.rs checks it). See the Architecture section above.
+// The modules, as rustfmt orders them. Their layers, bottom to top, are in the Architecture
+// section above; tests/layers.rs checks that each imports only from the layers below it.
 mod activation;
 #[cfg(feature = "axum")]
 mod axum;
@@ -162,6 +187,7 @@ mod axum;
 mod clap;
 mod client;
 mod config;
+mod dialect;
 mod error;
 mod explain;
 mod interfaces;
@@ -175,6 +201,7 @@ mod socket;
 mod sys;
 mod target;
 mod text;
+mod wait;
 
 pub use crate::activation::{Inherit, InheritedSocket, inherited_sockets};
 #[cfg(feature = "axum")]
@@ -183,7 +210,13 @@ pub use crate::axum::Peer;
 pub use crate::clap::{ListenArgs, ListenTargetError, parse_listen_target};
 pub use crate::client::Connector;
 pub use crate::config::{ConfigError, ListenConfig, Overlap};
-pub use crate::error::{ActivationMismatch, Cause, Error, ErrorKind, Phase, PortHolder, Result};
+pub use crate::dialect::{
+    Binding, Dialect, DialectError, DialectErrorKind, DialectWarning, Translation, Transport,
+    UnknownDialect, WriteError, WriteErrorKind,
+};
+pub use crate::error::{
+    ActivationMismatch, Cause, Error, ErrorKind, Pending, Phase, PortHolder, Result,
+};
 pub use crate::explain::Explanation;
 pub use crate::interfaces::{
     Dad, Interface, InterfaceAddr, Interfaces, LocalRoute, NonlocalBind, PortPrivilege, Scope,

@@ -2,6 +2,7 @@
 
 use std::net::{SocketAddr, TcpListener, UdpSocket};
 use std::sync::atomic::AtomicUsize;
+use std::time::Duration;
 
 use socket2::Socket;
 
@@ -40,6 +41,9 @@ pub struct ListenOptions {
     freebind: FreeBind,
     bind_device: bool,
     inherit: Inherit,
+    /// Not read from or written to config files (yet): set it in code.
+    #[cfg_attr(feature = "serde", serde(skip))]
+    wait: Option<Duration>,
 }
 
 impl Default for ListenOptions {
@@ -52,6 +56,7 @@ impl Default for ListenOptions {
             freebind: FreeBind::Never,
             bind_device: false,
             inherit: Inherit::On,
+            wait: None,
         }
     }
 }
@@ -127,6 +132,34 @@ impl ListenOptions {
     /// The inherit setting.
     pub fn get_inherit(&self) -> Inherit {
         self.inherit
+    }
+
+    /// Wait up to `timeout` for the target's addresses before binding (default: no wait), as
+    /// [`BindTarget::wait`] does: [`BindTarget::listen_with`] and [`BindTarget::bind_udp_with`]
+    /// then wait, then bind, all or nothing as always. What no wait can cure (a failed
+    /// duplicate address detection, a privileged port without the privilege, IPv6 disabled
+    /// for an IPv6 target) fails at once; at the deadline the error is
+    /// [`Error::AddressWaitTimedOut`]. With a freebind mode too, the wait comes first, and an
+    /// address still missing at the deadline is the wait's error: freebind does not take over.
+    ///
+    /// ```
+    /// use bindpolicy::{BindTarget, ListenOptions};
+    /// use std::time::Duration;
+    ///
+    /// let options = ListenOptions::new().wait(Duration::from_secs(30));
+    /// let listeners = "127.0.0.1:0".parse::<BindTarget>()?.listen_with(&options)?;
+    /// assert_eq!(listeners.len(), 1);
+    /// # Ok::<(), bindpolicy::Error>(())
+    /// ```
+    #[must_use]
+    pub fn wait(mut self, timeout: Duration) -> Self {
+        self.wait = Some(timeout);
+        self
+    }
+
+    /// How long [`BindTarget::listen_with`] waits for the addresses; `None`: no wait.
+    pub fn get_wait(&self) -> Option<Duration> {
+        self.wait
     }
 
     /// The backlog.
@@ -322,15 +355,18 @@ impl BindTarget {
     /// assigned to this machine (yet) is not an error at resolve: it goes to bind, which
     /// binds it with IP_FREEBIND.
     ///
+    /// With [`ListenOptions::wait`], it first waits for the addresses ([`BindTarget::wait`]).
+    ///
     /// # Errors
     ///
-    /// Those of [`BindTarget::resolve`] and [`Resolved::listen_with`].
+    /// Those of [`BindTarget::resolve`] (or [`BindTarget::wait`]) and
+    /// [`Resolved::listen_with`].
     pub fn listen_with(&self, options: &ListenOptions) -> Result<Listeners> {
         if let BindTarget::Inherited(which) = self {
             return inherited_set(self, which, options, Transport::Tcp)
                 .map(|b| b.map(TcpListener::from));
         }
-        freebind_fallback(self.resolve(), self, options)?.listen_with(options)
+        freebind_fallback(self.resolve_or_wait(options), self, options)?.listen_with(options)
     }
 
     /// Resolves the target and binds UDP sockets with default options.
@@ -346,13 +382,22 @@ impl BindTarget {
     ///
     /// # Errors
     ///
-    /// Those of [`BindTarget::resolve`] and [`Resolved::bind_udp_with`].
+    /// Those of [`BindTarget::resolve`] (or [`BindTarget::wait`], with
+    /// [`ListenOptions::wait`]) and [`Resolved::bind_udp_with`].
     pub fn bind_udp_with(&self, options: &ListenOptions) -> Result<UdpSockets> {
         if let BindTarget::Inherited(which) = self {
             return inherited_set(self, which, options, Transport::Udp)
                 .map(|b| b.map(UdpSocket::from));
         }
-        freebind_fallback(self.resolve(), self, options)?.bind_udp_with(options)
+        freebind_fallback(self.resolve_or_wait(options), self, options)?.bind_udp_with(options)
+    }
+
+    /// The wait of `options`, or a plain resolve.
+    fn resolve_or_wait(&self, options: &ListenOptions) -> Result<Resolved> {
+        match options.wait {
+            Some(timeout) => self.wait(timeout),
+            None => self.resolve(),
+        }
     }
 }
 

@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use bindpolicy::Dialect;
 use clap::{Parser, Subcommand};
 
 /// Check, explain and try bind addresses: what a listen address means on this machine, who can
@@ -16,6 +17,11 @@ use clap::{Parser, Subcommand};
 /// SPEC is a bind target: *:PORT, 0.0.0.0:PORT, [::]:PORT, localhost:PORT, an address of this
 /// machine (127.0.0.1:PORT, [fe80::1%eth0]:PORT), an interface (eth0:PORT), or a client source
 /// port (port:PORT, port:FIRST-LAST). Host names are never resolved.
+///
+/// With --from DIALECT, SPEC is another tool's bind string instead (nginx, haproxy, systemd,
+/// docker, gunicorn, uvicorn, go, envoy, caddy, traefik, kubectl, node; docs/dialects.md), read
+/// as what that tool would bind; `parse --to DIALECT` writes the result as nginx, haproxy,
+/// systemd or docker configuration.
 ///
 /// Exit codes: 0 success; 2 usage or parse error; 3 the target is valid but cannot be used on
 /// this machine; 4 a policy violation; 1 any other failure (bind, connect).
@@ -39,7 +45,16 @@ pub enum Command {
     /// Print the canonical form of SPEC and what it means, without looking at this machine.
     Parse {
         /// The bind target, e.g. 0.0.0.0:5000.
+        /// With --from, it may start with '-' (`-p 8080:80`, `-b :8000`).
+        #[arg(allow_hyphen_values = true)]
         spec: String,
+        /// Read SPEC as another tool's bind string: nginx, haproxy, systemd, docker, gunicorn,
+        /// uvicorn, go, envoy, caddy, traefik, kubectl or node.
+        #[arg(long, value_name = "DIALECT", value_parser = parse_dialect)]
+        from: Option<Dialect>,
+        /// Write the result as this tool's configuration: nginx, haproxy, systemd or docker.
+        #[arg(long, value_name = "DIALECT", value_parser = parse_dialect)]
+        to: Option<Dialect>,
         /// Print one JSON object instead of a table.
         #[arg(long)]
         json: bool,
@@ -48,11 +63,21 @@ pub enum Command {
     /// the URLs to try and the warnings.
     Check {
         /// The bind target, e.g. 0.0.0.0:5000.
+        /// With --from, it may start with '-' (`-p 8080:80`, `-b :8000`).
+        #[arg(allow_hyphen_values = true)]
         spec: String,
+        /// Read SPEC as another tool's bind string: nginx, haproxy, systemd, docker, gunicorn,
+        /// uvicorn, go, envoy, caddy, traefik, kubectl or node.
+        #[arg(long, value_name = "DIALECT", value_parser = parse_dialect)]
+        from: Option<Dialect>,
         /// Check the target against a policy: a TOML file of BindPolicy keys, or a preset
         /// (local_only, private_networks, permissive); a violation exits 4.
         #[arg(long, value_name = "FILE")]
         policy: Option<PathBuf>,
+        /// Wait up to DURATION (30s, 500ms, 2m, or seconds) for the target's addresses to be
+        /// bindable before checking; at the deadline exit 3 with what was still missing.
+        #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+        wait: Option<Duration>,
         /// Print one JSON object instead of tables.
         #[arg(long)]
         json: bool,
@@ -60,13 +85,25 @@ pub enum Command {
     /// Explain in plain words what listening on SPEC would do on this machine.
     Explain {
         /// The bind target, e.g. 0.0.0.0:5000.
+        /// With --from, it may start with '-' (`-p 8080:80`, `-b :8000`).
+        #[arg(allow_hyphen_values = true)]
         spec: String,
+        /// Read SPEC as another tool's bind string: nginx, haproxy, systemd, docker, gunicorn,
+        /// uvicorn, go, envoy, caddy, traefik, kubectl or node.
+        #[arg(long, value_name = "DIALECT", value_parser = parse_dialect)]
+        from: Option<Dialect>,
     },
     /// Bind SPEC for real and answer connections (TCP) or datagrams (UDP) with one line each,
     /// until COUNT of them or Ctrl-C.
     Listen {
         /// The bind target, e.g. 127.0.0.1:0 (port 0: the OS picks one, and it is printed).
+        /// With --from, it may start with '-' (`-p 8080:80`, `-b :8000`).
+        #[arg(allow_hyphen_values = true)]
         spec: String,
+        /// Read SPEC as another tool's bind string and bind what that tool would (its options,
+        /// e.g. dual-stack, and UDP included); it must open one binding.
+        #[arg(long, value_name = "DIALECT", value_parser = parse_dialect)]
+        from: Option<Dialect>,
         /// Bind UDP sockets and answer each datagram, instead of TCP listeners.
         #[arg(long)]
         udp: bool,
@@ -78,6 +115,11 @@ pub enum Command {
         /// Exit 0 after this many connections (or datagrams); without it, run until Ctrl-C.
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
         count: Option<u64>,
+        /// Wait up to DURATION (30s, 500ms, 2m, or seconds) for the target's addresses (an
+        /// interface created later, DHCP, IPv6 duplicate address detection) before binding; at
+        /// the deadline exit 3 with what was still missing.
+        #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+        wait: Option<Duration>,
         /// Print one JSON object a line, one per event.
         #[arg(long)]
         json: bool,
@@ -115,6 +157,38 @@ impl Command {
             Command::Explain { .. } => false,
         }
     }
+}
+
+/// `--wait`: a number with an optional unit, `ms`, `s`, `m` or `h` (humantime style, one
+/// unit); a bare number is seconds. Decimals are allowed: `1.5s`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let scale = match unit.trim() {
+        "" | "s" | "sec" | "secs" => 1.0,
+        "ms" => 0.001,
+        "m" | "min" | "mins" => 60.0,
+        "h" => 3600.0,
+        other => {
+            return Err(format!(
+                "unknown unit {other:?} in {text:?}; write e.g. 30s, 500ms, 2m or 1h"
+            ));
+        }
+    };
+    number
+        .parse::<f64>()
+        .ok()
+        .and_then(|n| Duration::try_from_secs_f64(n * scale).ok())
+        .ok_or_else(|| format!("{text:?} is not a duration; write e.g. 30s, 500ms, 2m or 1h"))
+}
+
+/// `--from` and `--to`: a dialect's name.
+fn parse_dialect(text: &str) -> Result<Dialect, String> {
+    text.parse()
+        .map_err(|e: bindpolicy::UnknownDialect| e.to_string())
 }
 
 /// REMOTE: an IP socket address, never a host name.

@@ -2,10 +2,10 @@
 //!
 //! ```text
 //! bindpolicy interfaces [--json]
-//! bindpolicy parse SPEC [--json]
-//! bindpolicy check SPEC [--policy FILE] [--json]
-//! bindpolicy explain SPEC
-//! bindpolicy listen SPEC [--udp] [--count N] [--json]
+//! bindpolicy parse SPEC [--from DIALECT] [--to DIALECT] [--json]
+//! bindpolicy check SPEC [--from DIALECT] [--policy FILE] [--wait DURATION] [--json]
+//! bindpolicy explain SPEC [--from DIALECT]
+//! bindpolicy listen SPEC [--from DIALECT] [--udp] [--count N] [--wait DURATION] [--json]
 //! bindpolicy connect REMOTE [--from SPEC] [--timeout SECS] [--udp] [--json]
 //! ```
 //!
@@ -35,8 +35,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use bindpolicy::{
-    BindPolicy, BindTarget, Exposure, Family, Interface, InterfaceAddr, Interfaces, LocalAddress,
-    LocalInterface, PortInUse, PortRange, PortStatus, Zone,
+    BindPolicy, BindTarget, Binding, Dialect, Exposure, Family, Interface, InterfaceAddr,
+    Interfaces, LocalAddress, LocalInterface, PortInUse, PortRange, PortStatus, Transport, Zone,
 };
 use clap::Parser as _;
 use serde_json::{Value, json};
@@ -96,16 +96,84 @@ fn usage_error(err: &clap::Error) -> ExitCode {
 fn run(command: Command) -> Result<(), Failure> {
     match command {
         Command::Interfaces { json } => interfaces(json),
-        Command::Parse { spec, json } => parse(&spec, json),
-        Command::Check { spec, policy, json } => check(&spec, policy.as_deref(), json),
-        Command::Explain { spec } => explain(&spec),
+        Command::Parse {
+            spec,
+            from: None,
+            to: None,
+            json,
+        } => parse(&spec, json),
+        Command::Parse {
+            spec,
+            from,
+            to,
+            json,
+        } => parse_dialect(&spec, from, to, json),
+        Command::Check {
+            spec,
+            from,
+            policy,
+            wait,
+            json,
+        } => {
+            let policy = policy.as_deref().map(load_policy).transpose()?;
+            match from {
+                None => check(&spec.parse()?, None, policy.as_ref(), wait, json),
+                Some(dialect) => {
+                    let translation = dialect.read(&spec)?;
+                    for binding in translation.bindings() {
+                        check(
+                            binding.target(),
+                            Some((binding, &translation)),
+                            policy.as_ref(),
+                            wait,
+                            json,
+                        )?;
+                    }
+                    Ok(())
+                }
+            }
+        }
+        Command::Explain { spec, from } => explain(&spec, from),
         Command::Listen {
             spec,
+            from,
             udp,
             inherit,
             count,
+            wait,
             json,
-        } => serve::listen(&spec.parse()?, udp, inherit, count, json),
+        } => {
+            let (binding, translation) = match from {
+                None => (Binding::new(spec.parse()?), None),
+                Some(dialect) => {
+                    let translation = dialect.read(&spec)?;
+                    let [binding] = translation.bindings() else {
+                        return Err(Failure::Usage(format!(
+                            "listen --from {dialect} binds one binding, and {spec:?} opens {}: \
+                             {}; run one listen for each",
+                            translation.bindings().len(),
+                            bindings_list(&translation)
+                        )));
+                    };
+                    (binding.clone(), Some(translation))
+                }
+            };
+            if let Some(translation) = &translation {
+                if !json {
+                    output::eprint(&output::dialect_warnings_text(translation));
+                }
+            }
+            let udp = udp || binding.transport() == Transport::Udp;
+            serve::listen(
+                binding.target(),
+                binding.options(),
+                udp,
+                inherit,
+                count,
+                wait,
+                json,
+            )
+        }
         Command::Connect {
             remote,
             from,
@@ -318,17 +386,25 @@ fn load_policy(path: &Path) -> Result<BindPolicy, Failure> {
     })
 }
 
-/// `check`.
-fn check(spec: &str, policy: Option<&Path>, json: bool) -> Result<(), Failure> {
-    let policy = policy.map(load_policy).transpose()?;
-    let target: BindTarget = spec.parse()?;
+/// `check`, of one target; with `--from`, of one binding of the translation.
+fn check(
+    target: &BindTarget,
+    from: Option<(&Binding, &bindpolicy::Translation)>,
+    policy: Option<&BindPolicy>,
+    wait: Option<Duration>,
+    json: bool,
+) -> Result<(), Failure> {
     if target.is_inherited() {
-        return check_inherited(&target, json);
+        return check_inherited(target, json);
+    }
+    if let Some(timeout) = wait {
+        // The verdict below is then made over the facts the wait saw ready.
+        serve::wait(target, timeout, json)?;
     }
     // With a policy, the whole machine: its fix may name any address. The verdict is the one
     // resolve() gives (current_for reads a superset of its facts).
     let resolved = match &policy {
-        Some(_) => target.resolve_with(&Interfaces::current_for(std::slice::from_ref(&target))?)?,
+        Some(_) => target.resolve_with(&Interfaces::current_for(std::slice::from_ref(target))?)?,
         None => target.resolve()?,
     };
     if let Some(policy) = &policy {
@@ -381,12 +457,27 @@ fn check(spec: &str, policy: Option<&Path>, json: bool) -> Result<(), Failure> {
             if let Some(status) = &port_status {
                 map.insert("port_status".into(), output::to_json(status)?);
             }
+            if let Some((binding, translation)) = from {
+                map.insert("from".into(), translation.dialect().name().into());
+                map.insert("binding".into(), binding_json(binding));
+                map.insert(
+                    "dialect_warnings".into(),
+                    output::dialect_warnings_json(translation),
+                );
+            }
         }
         output::print_json(&value)?;
         return Ok(());
     }
     let mut head = Table::new();
     head.row_painted(&["target", &target.to_string()], paint::cyan);
+    if let Some((binding, translation)) = from {
+        head.row(&[
+            "from",
+            &format!("{} {:?}", translation.dialect(), translation.input()),
+        ]);
+        head.row(&["binding", &binding.to_string()]);
+    }
     head.row(&["meaning", &target.meaning()]);
     head.row(&["exposure", &exposure.to_string()]);
     match &port_status {
@@ -444,8 +535,10 @@ fn check(spec: &str, policy: Option<&Path>, json: bool) -> Result<(), Failure> {
         text.push('\n');
         text.push_str(&reach.render());
     }
-    if !resolved.warnings().is_empty() {
+    let dialect_warnings = from.map(|(_, t)| output::dialect_warnings_text(t));
+    if !resolved.warnings().is_empty() || dialect_warnings.as_ref().is_some_and(|w| !w.is_empty()) {
         text.push('\n');
+        text.push_str(&dialect_warnings.unwrap_or_default());
         text.push_str(&output::warnings_text(resolved.warnings()));
     }
     output::print(&text)?;
@@ -527,11 +620,131 @@ fn port_in_use(port: u16, busy: &[PortInUse]) -> String {
 }
 
 /// `explain`.
-fn explain(spec: &str) -> Result<(), Failure> {
+fn explain(spec: &str, from: Option<Dialect>) -> Result<(), Failure> {
     // The same resolve as `check` and `listen`, so the same verdict; the explanation needs
     // nothing beyond it.
-    let resolved = spec.parse::<BindTarget>()?.resolve()?;
-    output::print(&format!("{}\n", resolved.explain()))?;
+    let Some(dialect) = from else {
+        let resolved = spec.parse::<BindTarget>()?.resolve()?;
+        output::print(&format!("{}\n", resolved.explain()))?;
+        return Ok(());
+    };
+    let translation = dialect.read(spec)?;
+    let mut text = format!(
+        "{dialect}'s {spec:?} opens {}: {}.\n",
+        plural(translation.bindings().len(), "binding"),
+        bindings_list(&translation)
+    );
+    for w in translation.warnings() {
+        text.push_str(&format!("Note: {w}.\n"));
+    }
+    for binding in translation.bindings() {
+        let resolved = binding.target().resolve()?;
+        text.push_str(&format!("\n{binding}:\n{}\n", resolved.explain()));
+    }
+    output::print(&text)?;
+    Ok(())
+}
+
+/// "1 binding", "3 bindings".
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+/// The bindings of a translation, comma-separated.
+fn bindings_list(translation: &bindpolicy::Translation) -> String {
+    let list: Vec<String> = translation
+        .bindings()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    list.join(", ")
+}
+
+/// One binding as JSON: its `Display`, the target, the transport and the options.
+fn binding_json(binding: &Binding) -> Value {
+    let o = binding.options();
+    json!({
+        "binding": binding.to_string(),
+        "target": binding.target(),
+        "transport": match binding.transport() {
+            Transport::Udp => "udp",
+            _ => "tcp",
+        },
+        "dual_stack": o.is_dual_stack(),
+        "reuse_port": o.is_reuse_port(),
+        "backlog": o.get_backlog(),
+        "meaning": binding_meaning(binding),
+    })
+}
+
+/// The target's meaning, and what dual-stack changes about it.
+fn binding_meaning(binding: &Binding) -> String {
+    let meaning = binding.target().meaning();
+    if binding.normalized().options().is_dual_stack() {
+        format!("{meaning}; dual_stack: one [::] socket serves IPv4 too (as ::ffff:a.b.c.d)")
+    } else {
+        meaning
+    }
+}
+
+/// `parse --from DIALECT` and `parse --to DIALECT`.
+fn parse_dialect(
+    spec: &str,
+    from: Option<Dialect>,
+    to: Option<Dialect>,
+    json: bool,
+) -> Result<(), Failure> {
+    let (bindings, translation) = match from {
+        Some(dialect) => {
+            let t = dialect.read(spec)?;
+            (t.bindings().to_vec(), Some(t))
+        }
+        None => (vec![Binding::new(spec.parse()?)], None),
+    };
+    let written = match to {
+        Some(dialect) => {
+            let lines: Result<Vec<String>, _> = bindings.iter().map(|b| dialect.write(b)).collect();
+            Some(lines?.join("\n"))
+        }
+        None => None,
+    };
+    if json {
+        output::print_json(&json!({
+            "input": spec,
+            "from": from.map(Dialect::name),
+            "bindings": bindings.iter().map(binding_json).collect::<Vec<_>>(),
+            "warnings": translation.as_ref().map(output::dialect_warnings_json),
+            "to": to.map(Dialect::name),
+            "written": written,
+        }))?;
+        return Ok(());
+    }
+    if let Some(translation) = &translation {
+        output::eprint(&output::dialect_warnings_text(translation));
+    }
+    if let Some(written) = written {
+        // Only the configuration on standard output, so that it can be redirected to a file.
+        output::print(&format!("{written}\n"))?;
+        return Ok(());
+    }
+    let mut table = Table::new();
+    if let Some(dialect) = from {
+        table.row(&["from", &format!("{dialect} {spec:?}")]);
+    }
+    for binding in &bindings {
+        table.row_painted(&["binding", &binding.to_string()], paint::cyan);
+        table.row(&["meaning", &binding_meaning(binding)]);
+    }
+    let mut text = table.render();
+    text.push_str(&format!(
+        "\n`bindpolicy check --from {} {spec:?}` shows what it binds on this machine.\n",
+        from.map_or("DIALECT", Dialect::name)
+    ));
+    output::print(&text)?;
     Ok(())
 }
 

@@ -187,6 +187,25 @@ pub fn warnings_text(warnings: &[bindpolicy::Warning]) -> String {
     out
 }
 
+/// `warning[from nginx: ipv4_only]: ...` lines for a dialect's warnings.
+pub fn dialect_warnings_text(translation: &bindpolicy::Translation) -> String {
+    let mut out = String::new();
+    for w in translation.warnings() {
+        let label = format!("warning[{}: {}]", translation.dialect(), w.kind());
+        let _ = writeln!(out, "{}: {w}", paint::yellow(&label));
+    }
+    out
+}
+
+/// A dialect's warnings as JSON: `[{"kind": ..., "message": ...}]`.
+pub fn dialect_warnings_json(translation: &bindpolicy::Translation) -> Value {
+    translation
+        .warnings()
+        .iter()
+        .map(|w| json!({"kind": w.kind(), "message": w.to_string()}))
+        .collect()
+}
+
 /// Why a command failed, and so its exit code.
 #[derive(Debug)]
 pub enum Failure {
@@ -196,6 +215,10 @@ pub enum Failure {
     Policy(PolicyViolation),
     /// A usage error the command found itself, e.g. an unreadable `--policy` file.
     Usage(String),
+    /// Another tool's bind string (`--from`) was rejected.
+    Dialect(bindpolicy::DialectError),
+    /// The result cannot be written in the `--to` dialect.
+    Write(bindpolicy::WriteError),
     /// Writing the output failed.
     Io(io::Error),
     /// A system call of the command itself failed, e.g. sending on a connected UDP socket.
@@ -225,6 +248,18 @@ impl From<bindpolicy::ParseError> for Failure {
     }
 }
 
+impl From<bindpolicy::DialectError> for Failure {
+    fn from(err: bindpolicy::DialectError) -> Failure {
+        Failure::Dialect(err)
+    }
+}
+
+impl From<bindpolicy::WriteError> for Failure {
+    fn from(err: bindpolicy::WriteError) -> Failure {
+        Failure::Write(err)
+    }
+}
+
 impl From<io::Error> for Failure {
     fn from(err: io::Error) -> Failure {
         Failure::Io(err)
@@ -238,6 +273,8 @@ impl Failure {
             Failure::Lib(err) => err.kind().as_str(),
             Failure::Policy(violation) => violation.kind().as_str(),
             Failure::Usage(_) => "usage",
+            Failure::Dialect(_) => "parse",
+            Failure::Write(_) => "unwritable",
             Failure::Io(_) | Failure::Os { .. } => "io",
         }
     }
@@ -247,7 +284,7 @@ impl Failure {
         match self {
             Failure::Lib(err) => exit_code(err.kind()),
             Failure::Policy(violation) => exit_code(violation.kind()),
-            Failure::Usage(_) => EXIT_USAGE,
+            Failure::Usage(_) | Failure::Dialect(_) | Failure::Write(_) => EXIT_USAGE,
             Failure::Io(_) | Failure::Os { .. } => EXIT_FAILURE,
         }
     }
@@ -258,6 +295,8 @@ impl Failure {
             Failure::Lib(err) => err.to_string(),
             Failure::Policy(violation) => violation.to_string(),
             Failure::Usage(message) => message.clone(),
+            Failure::Dialect(err) => err.to_string(),
+            Failure::Write(err) => err.to_string(),
             Failure::Io(err) => format!("writing the output failed: {err}"),
             Failure::Os { doing, .. } => format!("{doing} failed"),
         }
@@ -270,7 +309,7 @@ impl Failure {
             Failure::Lib(err) => err.source(),
             Failure::Policy(violation) => violation.source(),
             Failure::Os { source, .. } => Some(source),
-            Failure::Usage(_) | Failure::Io(_) => None,
+            Failure::Usage(_) | Failure::Dialect(_) | Failure::Write(_) | Failure::Io(_) => None,
         };
         {
             let mut source = first;
@@ -288,7 +327,15 @@ impl Failure {
         let error = match self {
             Failure::Lib(err) => to_json(err).ok(),
             Failure::Policy(violation) => to_json(violation).ok(),
-            Failure::Usage(_) | Failure::Io(_) | Failure::Os { .. } => None,
+            Failure::Dialect(err) => Some(json!({
+                "kind": "parse",
+                "message": err.to_string(),
+                "dialect": err.dialect().name(),
+                "input": err.input(),
+                "offset": err.offset(),
+                "causes": [],
+            })),
+            Failure::Usage(_) | Failure::Write(_) | Failure::Io(_) | Failure::Os { .. } => None,
         };
         let error = error.unwrap_or_else(|| {
             json!({
@@ -332,6 +379,7 @@ pub fn exit_code(kind: ErrorKind) -> u8 {
         | ErrorKind::ZoneRequired
         | ErrorKind::DadFailed
         | ErrorKind::FamilyUnsupported
+        | ErrorKind::AddressWaitTimedOut
         | ErrorKind::InheritedMismatch => EXIT_UNUSABLE,
         ErrorKind::PolicyViolation => EXIT_POLICY,
         _ => EXIT_FAILURE,
@@ -379,6 +427,7 @@ mod tests {
         assert_eq!(exit_code(ErrorKind::FamilyUnsupported), EXIT_UNUSABLE);
         assert_eq!(exit_code(ErrorKind::DadFailed), EXIT_UNUSABLE);
         assert_eq!(exit_code(ErrorKind::InheritedMismatch), EXIT_UNUSABLE);
+        assert_eq!(exit_code(ErrorKind::AddressWaitTimedOut), EXIT_UNUSABLE);
         assert_eq!(exit_code(ErrorKind::AddrInUse), EXIT_FAILURE);
         assert_eq!(exit_code(ErrorKind::ConnectionRefused), EXIT_FAILURE);
         assert_eq!(exit_code(ErrorKind::Io), EXIT_FAILURE);

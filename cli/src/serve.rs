@@ -10,7 +10,7 @@ use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use bindpolicy::{BindTarget, Bound, Inherit, ListenOptions};
+use bindpolicy::{BindTarget, Bound, Inherit, ListenOptions, Resolved};
 use serde_json::json;
 
 use crate::output::{self, Failure, Table, paint};
@@ -36,18 +36,68 @@ const HTTP_METHODS: [&[u8]; 7] = [
 /// (EMFILE) does not spin the CPU.
 const PAUSE_AFTER_FAILURE: Duration = Duration::from_millis(100);
 
+/// `--wait`: waits for the target's addresses. With `--json`, one `waiting` event per check
+/// that found something missing; on a terminal, one status line on standard error, rewritten
+/// in place at each check and cleared at the end; otherwise silent until the result.
+pub fn wait(target: &BindTarget, timeout: Duration, json: bool) -> Result<Resolved, Failure> {
+    use std::io::IsTerminal;
+    let terminal = !json && std::io::stderr().is_terminal();
+    // The status line's width so far: a shorter line is padded to cover it, and the end
+    // blanks it (spaces, not escape codes, which NO_COLOR strips).
+    let mut width: usize = 0;
+    let result = target.wait_reporting(timeout, |missing, elapsed| {
+        let what: Vec<String> = missing.iter().map(ToString::to_string).collect();
+        if json {
+            let _ = output::print_json(&json!({
+                "event": "waiting",
+                "target": target,
+                "missing": what,
+                "elapsed_ms": u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
+                "timeout_ms": u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
+            }));
+        } else if terminal {
+            let line = format!(
+                "waiting for {target}: {}, {:.1} s",
+                what.join("; "),
+                elapsed.as_secs_f64()
+            );
+            let len = line.chars().count();
+            output::eprint(&format!(
+                "\r{line}{}",
+                " ".repeat(width.saturating_sub(len))
+            ));
+            width = width.max(len);
+        }
+    });
+    if width > 0 {
+        output::eprint(&format!("\r{}\r", " ".repeat(width)));
+    }
+    Ok(result?)
+}
+
 /// Runs `listen`: binds, prints the `listening` event, then serves.
 pub fn listen(
     target: &BindTarget,
+    options: &ListenOptions,
     udp: bool,
     inherit: Inherit,
     count: Option<u64>,
+    wait: Option<Duration>,
     json: bool,
 ) -> Result<(), Failure> {
-    let options = ListenOptions::new().inherit(inherit);
+    let options = options.clone().inherit(inherit);
+    // An `fd:` target has nothing to resolve or wait for: the listen takes the socket.
+    let resolved = match wait {
+        _ if target.is_inherited() => None,
+        Some(timeout) => Some(self::wait(target, timeout, json)?),
+        None => Some(target.resolve()?),
+    };
     let mut served: u64 = 0;
     if udp {
-        let sockets = target.bind_udp_with(&options)?;
+        let sockets = match &resolved {
+            Some(resolved) => resolved.bind_udp_with(&options)?,
+            None => target.bind_udp_with(&options)?,
+        };
         announce(&sockets, "udp", count, json)?;
         let mut buf = vec![0u8; 65536];
         while count != Some(served) {
@@ -84,7 +134,10 @@ pub fn listen(
             served += 1;
         }
     } else {
-        let listeners = target.listen_with(&options)?;
+        let listeners = match &resolved {
+            Some(resolved) => resolved.listen_with(&options)?,
+            None => target.listen_with(&options)?,
+        };
         announce(&listeners, "tcp", count, json)?;
         while count != Some(served) {
             let accepted = match listeners.accept() {

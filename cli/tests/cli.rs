@@ -1340,3 +1340,77 @@ fn check_names_the_holder_of_a_busy_port() {
     let json = run(&["check", "port:40000", "--json"]).expect(0).json();
     assert!(json.get("port_status").is_none(), "{json}");
 }
+
+#[test]
+fn wait_reports_waiting_events_then_exits_3_at_the_deadline() {
+    // TEST-NET-3: never this machine's, so the wait runs to its deadline.
+    let out = run(&["listen", "203.0.113.9:5000", "--wait", "200ms", "--json"]).expect(3);
+    let lines: Vec<Value> = out
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object a line"))
+        .collect();
+    let (error, waiting) = lines.split_last().expect("at least the error");
+    assert!(!waiting.is_empty(), "{out:#?}");
+    for event in waiting {
+        assert_eq!(event["event"], "waiting");
+        assert_eq!(event["target"], "203.0.113.9:5000");
+        assert_eq!(
+            event["missing"],
+            serde_json::json!(["203.0.113.9 is not assigned to any interface"])
+        );
+        assert_eq!(event["timeout_ms"], 200);
+    }
+    assert_eq!(error["error"]["kind"], "address_wait_timed_out");
+    assert_eq!(
+        error["error"]["message"],
+        "gave up waiting for 203.0.113.9:5000 after 0.2 s: 203.0.113.9 is not assigned to any \
+         interface; check `ip addr` and `ip link`, or wait longer"
+    );
+    // `check --wait` waits the same way without binding; a ready target checks at once.
+    let out = run(&["check", "203.0.113.9:5000", "--wait", "0.1"]).expect(3);
+    assert!(
+        out.stderr
+            .contains("gave up waiting for 203.0.113.9:5000 after 0.1 s"),
+        "{out:#?}"
+    );
+    run(&["check", "127.0.0.1:0", "--wait", "30s"]).expect(0);
+    // A duration that does not parse is a usage error.
+    let out = run(&["check", "127.0.0.1:0", "--wait", "3 fortnights"]).expect(2);
+    assert!(out.stderr.contains("unknown unit"), "{out:#?}");
+}
+
+#[test]
+fn wait_shows_one_status_line_on_a_terminal() {
+    // util-linux's script(1) gives the command a pseudo-terminal.
+    let Ok(out) = Command::new("script")
+        .args([
+            "-qec",
+            &format!("{BIN} check 203.0.113.9:80 --wait 0.3"),
+            "/dev/null",
+        ])
+        .env("NO_COLOR", "1")
+        .output()
+    else {
+        eprintln!("SKIPPED: no script(1) for a pseudo-terminal");
+        return;
+    };
+    let text = String::from_utf8_lossy(&out.stdout);
+    // Each check rewrites the one line in place (a carriage return, no newline); the end
+    // blanks it before the error.
+    let line = "waiting for 203.0.113.9:80: 203.0.113.9 is not assigned to any interface, ";
+    assert!(text.starts_with(&format!("\r{line}")), "{text:?}");
+    let (status, error) = text
+        .split_once("error: ")
+        .expect("the error follows the status line");
+    assert!(!status.contains('\n'), "one line, rewritten: {text:?}");
+    assert!(status.matches('\r').count() >= 2, "{text:?}");
+    assert!(
+        status.ends_with(&format!("\r{}\r", " ".repeat(line.len() + 5))),
+        "blanked at the end: {text:?}"
+    );
+    assert!(
+        error.starts_with("gave up waiting for 203.0.113.9:80 after 0.3 s"),
+        "{text:?}"
+    );
+}

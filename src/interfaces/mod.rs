@@ -154,7 +154,7 @@ impl Interfaces {
             .links
             .iter()
             .map(|link| Interface {
-                name: link.name.clone(),
+                name: link.name.as_str().into(),
                 index: Some(link.index),
                 up: link.up,
                 carrier: link.carrier,
@@ -195,7 +195,7 @@ impl Interfaces {
                 let interface = route
                     .index
                     .and_then(|index| list.iter().find(|i| i.index == Some(index)))
-                    .map(|i| i.name.clone());
+                    .map(|i| i.name.to_string());
                 Some(LocalRoute {
                     net,
                     broadcast: route.broadcast,
@@ -301,7 +301,7 @@ impl Interfaces {
 
     /// The interface with this name.
     pub fn get(&self, name: &str) -> Option<&Interface> {
-        self.list.iter().find(|i| i.name == name)
+        self.list.iter().find(|i| &*i.name == name)
     }
 
     /// The interface with this index.
@@ -402,7 +402,7 @@ impl Interfaces {
         } else {
             IpAddr::V4(Ipv4Addr::LOCALHOST)
         };
-        self.carriers(ip).next().map(|(i, _)| i.name.as_str())
+        self.carriers(ip).next().map(|(i, _)| &*i.name)
     }
 }
 
@@ -418,7 +418,9 @@ impl<'a> IntoIterator for &'a Interfaces {
 /// One network interface: its name, index, state and addresses.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Interface {
-    name: String,
+    /// Shared with every `Reachable` made from this interface: a wildcard on a host with
+    /// thousands of addresses clones it once per address.
+    name: std::sync::Arc<str>,
     index: Option<u32>,
     up: bool,
     carrier: bool,
@@ -434,7 +436,7 @@ impl Interface {
 
     fn named(name: String, index: Option<u32>) -> Interface {
         Interface {
-            name,
+            name: name.into(),
             index,
             up: true,
             carrier: true,
@@ -474,6 +476,11 @@ impl Interface {
     /// Whether the link has carrier (IFF_LOWER_UP); true where the OS does not say.
     pub fn has_carrier(&self) -> bool {
         self.carrier
+    }
+
+    /// The name, shared rather than copied.
+    pub(crate) fn shared_name(&self) -> std::sync::Arc<str> {
+        self.name.clone()
     }
 
     /// The name, e.g. `eth0`.

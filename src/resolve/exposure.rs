@@ -48,7 +48,7 @@ impl Reach {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Reachable {
     ip: IpAddr,
-    interface: String,
+    interface: std::sync::Arc<str>,
     prefix_len: u8,
     zone: u32,
     /// `Scope::of(ip)`, computed once: sorting and filtering ask for it often.
@@ -69,7 +69,7 @@ impl Reachable {
     /// The network it is on, e.g. `192.168.71.0/24 on eth0`.
     pub fn network(&self) -> Network {
         Network {
-            interface: self.interface.clone(),
+            interface: self.interface.to_string(),
             net: self.network_net(),
         }
     }
@@ -93,7 +93,7 @@ impl Reachable {
         Reachable {
             scope: Scope::of(addr.ip()),
             ip: addr.ip(),
-            interface: iface.name().to_owned(),
+            interface: iface.shared_name(),
             prefix_len: addr.prefix_len(),
             zone: iface.index().unwrap_or(0),
         }
@@ -153,7 +153,7 @@ impl Exposure {
                 reachable.push(Reachable {
                     scope: Scope::of(ip),
                     ip,
-                    interface: resolved.interface.clone().unwrap_or_default(),
+                    interface: resolved.interface.as_deref().unwrap_or_default().into(),
                     prefix_len: if ip.is_ipv4() { 32 } else { 128 },
                     zone: 0,
                 });

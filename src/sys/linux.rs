@@ -159,6 +159,16 @@ pub(crate) fn nonlocal_bind() -> (bool, bool) {
     )
 }
 
+/// Whether IPv6 is off in this namespace: the kernel has no IPv6 (`ipv6.disable=1` at boot:
+/// no /proc/sys/net/ipv6) or `net.ipv6.conf.all.disable_ipv6` is 1. No address appears then,
+/// however long one waits.
+pub(crate) fn ipv6_disabled() -> bool {
+    match read_proc("/proc/sys/net/ipv6/conf/all/disable_ipv6") {
+        Some(text) => text.trim() == "1",
+        None => !std::path::Path::new("/proc/sys/net/ipv6").exists(),
+    }
+}
+
 /// A file of the calling thread's network namespace: /proc/net is the main thread's, which
 /// differs from the caller's after a setns(2) on one thread (a namespace-hopping test, or a
 /// program that serves several namespaces). /proc/thread-self exists since Linux 3.17.

@@ -18,6 +18,8 @@
 //! | `tuple_is_live(port, remote)` | whether a socket from local `port` to `remote` is open; `None`: unknown |
 //! | `set_bind_address_no_port(socket)` | IP_BIND_ADDRESS_NO_PORT where it exists; a no-op elsewhere |
 //! | [`LINUX_LOCAL_RULES`] | whether the loopback-prefix and directed-broadcast rules hold |
+//! | `watch()` | a [`Watch`] on link and address changes: rtnetlink events (RTMGRP_LINK, RTMGRP_IPV4_IFADDR, RTMGRP_IPV6_IFADDR) on Linux, whose `next(timeout)` polls its socket and answers [`Event`] `Changed`, `Resync` (ENOBUFS: events were lost) or `Timeout`; elsewhere `next` sleeps `POLL_INTERVAL` (250 ms) and answers `Changed` (watch.rs) |
+//! | `ipv6_disabled()` | whether IPv6 is off in this namespace (no /proc/sys/net/ipv6, or `conf.all.disable_ipv6=1`); `false` where unknown |
 //! | `wait_readable(sockets)` | blocks until one of `sockets` is readable and says which; `None`: no safe poll here (poll.rs: poll(2) on Unix, `None` on Windows) |
 //! | `HAS_POLL` | whether `wait_readable` waits; without it the merged accept tries each socket nonblocking, pausing between rounds |
 //! | `ACCEPT_INHERITS_NONBLOCKING` | whether accept(2) is known to copy O_NONBLOCK to the new socket (BSDs, macOS, Windows; not Linux or Android) |
@@ -41,6 +43,7 @@ mod activation;
 mod errno;
 mod options;
 mod poll;
+mod watch;
 
 pub(crate) use activation::{SocketFacts, set_cloexec, socket_facts, take_listen_fds};
 pub(crate) use errno::{is_family_unsupported, is_invalid_argument, is_no_device};
@@ -48,6 +51,7 @@ pub(crate) use options::{
     REUSE_ADDRESS_MEANS_TIME_WAIT, bind_device, set_freebind, set_reuse_port,
 };
 pub(crate) use poll::{ACCEPT_INHERITS_NONBLOCKING, HAS_POLL, wait_readable};
+pub(crate) use watch::{Event, watch};
 
 #[cfg(target_os = "linux")]
 mod linux;
@@ -55,16 +59,16 @@ mod linux;
 mod netlink;
 #[cfg(target_os = "linux")]
 pub(crate) use linux::{
-    nonlocal_bind, port_holder, port_privilege, read, set_bind_address_no_port, tuple_is_live,
-    unprivileged_port_start,
+    ipv6_disabled, nonlocal_bind, port_holder, port_privilege, read, set_bind_address_no_port,
+    tuple_is_live, unprivileged_port_start,
 };
 
 #[cfg(not(target_os = "linux"))]
 mod other;
 #[cfg(not(target_os = "linux"))]
 pub(crate) use other::{
-    nonlocal_bind, port_holder, port_privilege, read, set_bind_address_no_port, tuple_is_live,
-    unprivileged_port_start,
+    ipv6_disabled, nonlocal_bind, port_holder, port_privilege, read, set_bind_address_no_port,
+    tuple_is_live, unprivileged_port_start,
 };
 
 /// The kernel's IPv4 rules for what is local beyond the listed addresses (Linux, fib_add_ifaddr

@@ -80,9 +80,9 @@ enum Reply {
 impl Rtnl {
     /// A socket bound to the kernel, in this thread's network namespace.
     pub(crate) fn open() -> io::Result<Rtnl> {
-        let mut socket = Socket::new(NETLINK_ROUTE)?;
-        socket.bind_auto()?;
-        // Only the kernel's messages: no other process can write into our replies.
+        let socket = Socket::new(NETLINK_ROUTE)?;
+        // Connected to the kernel (port 0), which also binds a port id: the kernel refuses
+        // unicasts from any other sender, so no other process can write into our replies.
         socket.connect(&SocketAddr::new(0, 0))?;
         // Older kernels lack it and ignore a dump's filter; rows are filtered here then.
         let strict = socket.set_netlink_get_strict_chk(true).is_ok();
@@ -110,20 +110,18 @@ impl Rtnl {
         message
             .attributes
             .push(LinkAttribute::IfName(name.to_owned()));
-        message
-            .attributes
-            .push(LinkAttribute::ExtMask(vec![LinkExtentMask::SkipStats]));
-        self.get_one(
-            &RouteNetlinkMessage::GetLink(message),
-            RTM_NEWLINK,
-            parse_link,
-        )
+        self.get_link(message)
     }
 
     /// The link with index `index`, or `None` when the kernel has none.
     pub(crate) fn link_by_index(&mut self, index: u32) -> io::Result<Option<LinkRow>> {
         let mut message = LinkMessage::default();
         message.header.index = index;
+        self.get_link(message)
+    }
+
+    /// One link, by what `message` names, without statistics.
+    fn get_link(&mut self, mut message: LinkMessage) -> io::Result<Option<LinkRow>> {
         message
             .attributes
             .push(LinkAttribute::ExtMask(vec![LinkExtentMask::SkipStats]));

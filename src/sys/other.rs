@@ -82,3 +82,8 @@ pub(crate) fn unprivileged_port_start() -> Option<u16> {
 pub(crate) fn port_privilege(_port: Option<u16>) -> Option<(u16, bool)> {
     None
 }
+
+/// Unknown: IPv6 is taken to be on (an IPv6-only target waits, then times out).
+pub(crate) fn ipv6_disabled() -> bool {
+    false
+}

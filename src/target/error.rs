@@ -234,6 +234,12 @@ pub enum ParseErrorKind {
     /// A second `:` after the port, e.g. Docker's `127.0.0.1:8080:80`.
     #[error("an extra ':' (Docker's HOST:PORT:CONTAINER_PORT is another grammar)")]
     ExtraColon,
+    /// A word after a [`Binding`](crate::Binding)'s target that is not one of its options.
+    #[error(
+        "unknown binding option {0:?}; the options are udp, dual_stack, reuse_port, backlog=N, \
+         freebind=always, freebind=on_addr_not_available, bind_device and nonblocking"
+    )]
+    UnknownOption(String),
     /// An interface name Linux could not have.
     #[error("invalid interface name: {0}")]
     InvalidInterfaceName(&'static str),
