@@ -12,8 +12,8 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use bindpolicy::{
-    BindPolicy, BindTarget, ConfigError, Error, ErrorKind, FreeBind, Interfaces, ListenConfig,
-    ListenOptions, Listeners, Overlap, PortRange, Scope,
+    BindPolicy, BindTarget, ConfigError, Error, ErrorKind, FreeBind, Inherit, Interfaces,
+    ListenConfig, ListenOptions, Listeners, Overlap, PortRange, Scope,
 };
 
 fn targets(specs: &[&str]) -> Vec<BindTarget> {
@@ -43,6 +43,7 @@ reuse_port = true
 dual_stack = true
 freebind = "on_addr_not_available"
 bind_device = true
+inherit = "required"
 "#;
 
 fn full_config() -> ListenConfig {
@@ -75,7 +76,8 @@ fn full_config() -> ListenConfig {
             .reuse_port(true)
             .dual_stack(true)
             .freebind(FreeBind::OnAddrNotAvailable)
-            .bind_device(true),
+            .bind_device(true)
+            .inherit(Inherit::Required),
     }
 }
 
@@ -89,6 +91,7 @@ fn toml_round_trip_of_every_key() {
     assert!(parsed.options.is_dual_stack());
     assert_eq!(parsed.options.get_freebind(), FreeBind::OnAddrNotAvailable);
     assert!(parsed.options.is_bind_device());
+    assert_eq!(parsed.options.get_inherit(), Inherit::Required);
 
     let written = toml::to_string(&parsed).unwrap();
     assert_eq!(written, FULL);
@@ -113,7 +116,7 @@ fn toml_defaults_and_canonical_targets() {
         written,
         "listen = [\"*:8080\", \"*:80\", \"localhost:1\", \"port:40000\"]\n\n[policy]\n\n\
          [options]\nbacklog = 1024\nnonblocking = false\nreuse_port = false\n\
-         dual_stack = false\nfreebind = \"never\"\nbind_device = false\n"
+         dual_stack = false\nfreebind = \"never\"\nbind_device = false\ninherit = \"on\"\n"
     );
     assert_eq!(toml::from_str::<ListenConfig>(&written).unwrap(), parsed);
 
@@ -207,7 +210,7 @@ fn toml_unknown_option_key() {
         toml_error("listen = []\n[options]\nbacklogg = 5\n"),
         "TOML parse error at line 3, column 1\n  |\n3 | backlogg = 5\n  | ^^^^^^^^\n\
          unknown field `backlogg`, expected one of `backlog`, `nonblocking`, `reuse_port`, \
-         `dual_stack`, `freebind`, `bind_device`\n"
+         `dual_stack`, `freebind`, `bind_device`, `inherit`\n"
     );
 }
 
