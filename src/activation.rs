@@ -4,7 +4,8 @@
 //!
 //! The protocol (sd_listen_fds(3)) is taken once per process, at the first listen or bind
 //! with [`Inherit::On`] or [`Inherit::Required`]: `LISTEN_PID` must be this process's id (a
-//! child the server starts has another, so it never takes them again), then fds
+//! child the server starts has another, so it never takes them again) and, where systemd sets
+//! `LISTEN_PIDFDID` and the kernel has pidfs, the inode of this process's pidfd; then fds
 //! 3..3+`LISTEN_FDS` are taken and `LISTEN_FDNAMES` read. The crate does not unset the
 //! variables (`std::env::remove_var` is unsafe in edition 2024, and the crate forbids unsafe
 //! code): it relies on the `LISTEN_PID` check. (listenfd, which takes the fds, does remove
@@ -156,7 +157,12 @@ fn take_from_env() -> Vec<Slot> {
         .and_then(|pid| pid.trim().parse::<u32>().ok())
         .is_some_and(|pid| pid == std::process::id());
     let count = var("LISTEN_FDS").and_then(|n| n.trim().parse::<usize>().ok());
-    let (true, Some(count)) = (ours, count) else {
+    // Where systemd names the pidfd too, a process that reuses the pid is not the one meant.
+    let same_pidfd = match var("LISTEN_PIDFDID").and_then(|id| id.trim().parse::<u64>().ok()) {
+        Some(id) => sys::own_pidfd_id().is_none_or(|own| own == id),
+        None => true,
+    };
+    let (true, true, Some(count)) = (ours, same_pidfd, count) else {
         return Vec::new();
     };
     let first = var("LISTEN_FDS_FIRST_FD")

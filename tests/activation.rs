@@ -632,3 +632,46 @@ fn an_fd_target_of_the_wrong_transport_is_a_typed_error() {
         )
     );
 }
+
+/// LISTEN_PIDFDID: the right pidfs inode takes the socket; another is a process that reused
+/// the pid, which ignores the variables. Python puts a listening socket at fd 3 and computes
+/// the inode with os.pidfd_open (the same process after exec).
+#[test]
+fn listen_pidfdid_is_checked_where_the_kernel_has_pidfs() {
+    let python = "import os, socket, sys\n\
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)\n\
+        s.bind(('127.0.0.1', 0))\n\
+        s.listen(8)\n\
+        port = s.getsockname()[1]\n\
+        if s.fileno() != 3: os.dup2(s.fileno(), 3)\n\
+        os.set_inheritable(3, True)\n\
+        ino = os.fstat(os.pidfd_open(os.getpid())).st_ino\n\
+        ino = ino if sys.argv[2] == 'right' else ino + 1\n\
+        os.environ.update(LISTEN_FDS='1', LISTEN_PID=str(os.getpid()), LISTEN_PIDFDID=str(ino), BP_TARGET='127.0.0.1:0', BP_NO_ACCEPT='1')\n\
+        print('PORT', port, flush=True)\n\
+        os.execv(sys.argv[1], [sys.argv[1], '--exact', 'child_listen', '--ignored', '--nocapture'])\n";
+    let run = |which: &str| {
+        Command::new("python3")
+            .args(["-c", python])
+            .arg(std::env::current_exe().unwrap())
+            .arg(which)
+            .output()
+    };
+    let Ok(right) = run("right") else {
+        eprintln!("python3 is missing; skipped");
+        return;
+    };
+    if !String::from_utf8_lossy(&right.stdout).contains("PORT") {
+        eprintln!("no pidfd_open here; skipped: {right:?}");
+        return;
+    }
+    assert!(
+        result_line(&right).starts_with("ok fds=[3] addrs=[127.0.0.1:"),
+        "{right:?}"
+    );
+    let wrong = run("wrong").unwrap();
+    assert!(
+        result_line(&wrong).starts_with("ok fds=[] addrs=[127.0.0.1:"),
+        "{wrong:?}"
+    );
+}

@@ -137,6 +137,22 @@ fn device(_socket: &Socket) -> Option<String> {
     None
 }
 
+/// The pidfs inode of a pidfd of this process (Linux 6.9+), which systemd hands over as
+/// `LISTEN_PIDFDID` to tell this process from one that reuses its pid; `None` where it cannot
+/// be read.
+#[cfg(target_os = "linux")]
+pub(crate) fn own_pidfd_id() -> Option<u64> {
+    use rustix::process::{PidfdFlags, getpid, pidfd_open};
+    let pidfd = pidfd_open(getpid(), PidfdFlags::empty()).ok()?;
+    u64::try_from(rustix::fs::fstat(&pidfd).ok()?.st_ino).ok()
+}
+
+/// No pidfds here.
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn own_pidfd_id() -> Option<u64> {
+    None
+}
+
 /// Close-on-exec, so a program the server starts does not hold the socket.
 #[cfg(unix)]
 pub(crate) fn set_cloexec(socket: &Socket) -> io::Result<()> {

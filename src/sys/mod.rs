@@ -26,6 +26,7 @@
 //! | `take_listen_fds(first, count)` | the fds a service manager handed over, each a socket or what it is instead: fstat(2) S_IFSOCK through /dev/fd, then listenfd's safe take (SO_TYPE, getsockname, FD_CLOEXEC); empty off Unix |
 //! | `socket_facts(socket)` | SO_TYPE (stream or datagram), getsockname(2) (family, address, port), IPV6_V6ONLY, SO_ACCEPTCONN (`None` where absent: macOS, OpenBSD), SO_BINDTODEVICE (`None` off Linux) |
 //! | `set_cloexec(socket)` | FD_CLOEXEC on Unix; a no-op on Windows |
+//! | `own_pidfd_id()` | the pidfs inode of a pidfd of this process (what `LISTEN_PIDFDID` names), through rustix; `None` off Linux or before pidfs (6.9) |
 //!
 //! plus, shared by every backend, the socket options of `options.rs` (an `io::Error` of kind
 //! `Unsupported` where the OS lacks one) and the errno tests of `errno.rs` (libc's constants,
@@ -45,7 +46,9 @@ mod options;
 mod poll;
 mod watch;
 
-pub(crate) use activation::{SocketFacts, set_cloexec, socket_facts, take_listen_fds};
+pub(crate) use activation::{
+    SocketFacts, own_pidfd_id, set_cloexec, socket_facts, take_listen_fds,
+};
 pub(crate) use errno::{is_family_unsupported, is_invalid_argument, is_no_device};
 pub(crate) use options::{
     REUSE_ADDRESS_MEANS_TIME_WAIT, bind_device, set_freebind, set_reuse_port,
