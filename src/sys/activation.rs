@@ -141,6 +141,10 @@ fn device(_socket: &Socket) -> Option<String> {
 /// `LISTEN_PIDFDID` to tell this process from one that reuses its pid; `None` where it cannot
 /// be read.
 #[cfg(target_os = "linux")]
+#[allow(
+    clippy::useless_conversion,
+    reason = "st_ino is u64 on most targets, not on every one"
+)]
 pub(crate) fn own_pidfd_id() -> Option<u64> {
     use rustix::process::{PidfdFlags, getpid, pidfd_open};
     let pidfd = pidfd_open(getpid(), PidfdFlags::empty()).ok()?;
