@@ -21,11 +21,20 @@ fn have_activator() -> bool {
 
 /// A port that was free a moment ago.
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    // Never the same port twice in this process: the tests run in parallel.
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    let mut given = GIVEN.lock().unwrap();
+    loop {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        if !given.contains(&port) && !given.contains(&port.wrapping_sub(1)) {
+            given.push(port);
+            return port;
+        }
+    }
 }
 
 /// `systemd-socket-activate ARGS <this binary> --exact CHILD`, with `env` for the child.

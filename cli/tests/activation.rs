@@ -18,16 +18,30 @@ fn have(tool: &str) -> bool {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    // Never the same port twice in this process: the tests run in parallel.
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    let mut given = GIVEN.lock().unwrap();
+    loop {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        if !given.contains(&port) && !given.contains(&port.wrapping_sub(1)) {
+            given.push(port);
+            return port;
+        }
+    }
 }
 
 /// Runs `systemd-socket-activate -l LISTEN bindpolicy ARGS`, curls `url` until it answers
 /// (the first connection starts the CLI), and waits for the CLI.
 fn activated(listen: &str, args: &[&str], url: &str) -> (String, Output) {
+    // One activation at a time: parallel ones sometimes stalled a curl for its whole timeout.
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _turn = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let child = Command::new("systemd-socket-activate")
         .args(["-l", listen, BIN])
         .args(args)
