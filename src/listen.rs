@@ -676,8 +676,6 @@ fn bind_set(
         options.nonblocking,
     )? {
         let port = taken.first().map_or(target.port(), |(_, a, _)| a.port());
-        let mut warnings: Vec<Warning> = resolved.warnings().to_vec();
-        warnings.retain(|w| *w != Warning::EphemeralPort);
         let mut sockets = Vec::with_capacity(taken.len());
         let mut addrs = Vec::with_capacity(taken.len());
         let mut inherited = Vec::with_capacity(taken.len());
@@ -686,16 +684,14 @@ fn bind_set(
             addrs.push(addr);
             inherited.push(fd);
         }
-        return Ok(Bound {
-            target: target.clone(),
-            sockets,
-            addrs,
-            warnings,
-            exposure: resolved.exposure().clone().with_port(port),
-            nonblocking: options.nonblocking,
+        let warnings = resolved.warnings().to_vec();
+        return Ok(bound(
+            resolved,
+            options,
+            port,
+            (sockets, addrs, warnings),
             inherited,
-            next: AtomicUsize::new(0),
-        });
+        ));
     }
     let shared_port = target.port() == 0 && plan.len() > 1;
     let mut attempt = 0;
@@ -729,19 +725,35 @@ fn bind_set(
                 }
             }
         }
-        if target.port() == 0 {
-            warnings.retain(|w| *w != Warning::EphemeralPort);
-        }
-        return Ok(Bound {
-            target: target.clone(),
-            sockets,
-            addrs,
-            warnings,
-            exposure: resolved.exposure().clone().with_port(port),
-            nonblocking: options.nonblocking,
-            inherited: Vec::new(),
-            next: AtomicUsize::new(0),
-        });
+        return Ok(bound(
+            resolved,
+            options,
+            port,
+            (sockets, addrs, warnings),
+            Vec::new(),
+        ));
+    }
+}
+
+/// The bound set: its sockets and real addresses, the resolve's warnings less `ephemeral_port`
+/// (the port is known now: `port`), and the exposure on that port.
+fn bound(
+    resolved: &Resolved,
+    options: &ListenOptions,
+    port: u16,
+    (sockets, addrs, mut warnings): (Vec<Socket>, Vec<SocketAddr>, Vec<Warning>),
+    inherited: Vec<i32>,
+) -> Bound<Socket> {
+    warnings.retain(|w| *w != Warning::EphemeralPort);
+    Bound {
+        target: resolved.target().clone(),
+        sockets,
+        addrs,
+        warnings,
+        exposure: resolved.exposure().clone().with_port(port),
+        nonblocking: options.nonblocking,
+        inherited,
+        next: AtomicUsize::new(0),
     }
 }
 

@@ -437,17 +437,9 @@ fn check(
                     |_| Vec::new(),
                     |sockets| sockets.iter().map(|s| s.fd()).collect(),
                 );
-                let sockets: Vec<serde_json::Value> = handed
+                let sockets: Vec<Value> = handed
                     .iter()
-                    .map(|s| {
-                        serde_json::json!({
-                            "fd": s.fd(),
-                            "name": s.name(),
-                            "local": s.local_addr().map(|a| a.to_string()),
-                            "tcp": s.is_tcp(),
-                            "matches": used.contains(&s.fd()),
-                        })
-                    })
+                    .map(|s| inherited_json(s, used.contains(&s.fd())))
                     .collect();
                 map.insert("inherited".into(), sockets.into());
                 if let Err(err) = fits {
@@ -545,6 +537,17 @@ fn check(
     Ok(())
 }
 
+/// One handed-over socket in `check --json`: `{"fd", "name", "local", "tcp", "matches"}`.
+fn inherited_json(socket: &bindpolicy::InheritedSocket, matches: bool) -> Value {
+    json!({
+        "fd": socket.fd(),
+        "name": socket.name(),
+        "local": socket.local_addr().map(|a| a.to_string()),
+        "tcp": socket.is_tcp(),
+        "matches": matches,
+    })
+}
+
 /// `check fd:N` / `check fd:NAME`: what the service manager handed over, and whether the
 /// target names one of them (resolve has no address for it).
 fn check_inherited(target: &BindTarget, json: bool) -> Result<(), Failure> {
@@ -557,18 +560,7 @@ fn check_inherited(target: &BindTarget, json: bool) -> Result<(), Failure> {
         _ => false,
     };
     if json {
-        let sockets: Vec<serde_json::Value> = handed
-            .iter()
-            .map(|s| {
-                serde_json::json!({
-                    "fd": s.fd(),
-                    "name": s.name(),
-                    "local": s.local_addr().map(|a| a.to_string()),
-                    "tcp": s.is_tcp(),
-                    "matches": names(s),
-                })
-            })
-            .collect();
+        let sockets: Vec<Value> = handed.iter().map(|s| inherited_json(s, names(s))).collect();
         output::print_json(&serde_json::json!({
             "target": target,
             "meaning": target.meaning(),
