@@ -157,8 +157,9 @@ impl Connector {
     }
 
     /// Connects asynchronously (feature `tokio`), as [`Connector::connect`] does, and returns
-    /// a `tokio::net::TcpStream`. The socket is made nonblocking before tokio takes it. The
-    /// [`Connector::timeout`] is not applied: wrap the call in `tokio::time::timeout`.
+    /// a `tokio::net::TcpStream`. The socket is made nonblocking before tokio takes it.
+    /// [`Connector::timeout`] bounds each connect attempt, as in the blocking connect: a
+    /// remote that does not answer in time is `timed_out`, naming the timeout.
     ///
     /// # Errors
     ///
@@ -182,7 +183,18 @@ impl Connector {
             let tokio_socket = socket::set_nonblocking(&socket)
                 .map(|()| tokio::net::TcpSocket::from_std_stream(TcpStream::from(socket)))
                 .map_err(|f| f.into_error(remote, Transport::Tcp, None))?;
-            match tokio_socket.connect(remote).await {
+            let connected = match self.timeout {
+                Some(timeout) => tokio::time::timeout(timeout, tokio_socket.connect(remote))
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(io::Error::new(
+                            io::ErrorKind::TimedOut,
+                            format!("connect() did not finish in {timeout:?}"),
+                        ))
+                    }),
+                None => tokio_socket.connect(remote).await,
+            };
+            match connected {
                 Ok(stream) => return Ok(stream),
                 Err(source) => {
                     let failure = Failure {
@@ -191,12 +203,12 @@ impl Connector {
                     };
                     match plan.connect_failed(failure, local, remote, n) {
                         Attempt::Retry(err) => last = Some(err),
-                        Attempt::Stop(err) => return Err(err),
+                        Attempt::Stop(err) => return Err(with_timeout(err, self.timeout)),
                     }
                 }
             }
         }
-        Err(plan.ran_out(last))
+        Err(plan.ran_out(last)).map_err(|e| with_timeout(e, self.timeout))
     }
 
     /// Picks the source for `remote`: no enumeration unless the source is an interface name.

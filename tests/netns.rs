@@ -863,6 +863,44 @@ fn firewall_drops_an_unpinned_source() {
     }
 }
 
+/// `connect_tokio` honours `Connector::timeout` as the blocking connect does: the dropped SYN
+/// ends in `timed_out` naming the timeout, per attempt, and a range's attempts stop there
+/// (a time-out is no busy port).
+#[cfg(feature = "tokio")]
+#[test]
+fn firewall_drops_an_unpinned_source_tokio() {
+    require_netns!();
+    let _lock = shared();
+    let (site, _listeners) = firewalled();
+    let remote = v4(SERVER_V4, PORT);
+    let timeout = Duration::from_millis(400);
+    for source in ["*:0", "port:0", "port:41000-41009"] {
+        let connector = target(source).connector().timeout(timeout);
+        let err = site
+            .laptop
+            .run(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime");
+                runtime.block_on(connector.connect_tokio(remote))
+            })
+            .expect_err("the firewall drops it");
+        assert_eq!(err.kind(), ErrorKind::TimedOut, "{source}: {err}");
+        assert!(
+            matches!(err, Error::TimedOut { timeout: Some(t), remote: r, .. } if t == timeout && r == remote),
+            "{source}: {err:?}"
+        );
+        // Our deadline ended it, not the kernel's SYN retries (about two minutes).
+        let cause = std::error::Error::source(&err).map(ToString::to_string);
+        assert_eq!(
+            cause.as_deref(),
+            Some("connect() did not finish in 400ms"),
+            "{source}"
+        );
+    }
+}
+
 #[test]
 fn firewall_range_skips_a_held_port() {
     require_netns!();
