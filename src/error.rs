@@ -9,7 +9,7 @@ use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
 use crate::target::{BindTarget, Family, ParseError, PortRange};
-use crate::text::{did_you_mean, join_or};
+use crate::text::{did_you_mean, join_and, join_or};
 
 /// `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -134,13 +134,16 @@ pub enum Error {
     },
 
     /// The port is taken (EADDRINUSE).
-    #[error("{}", addr_in_use_message(.addr, .phase, .holder))]
+    #[error("{}", addr_in_use_message(.addr, .phase, *.protocol, .holder))]
     AddrInUse {
-        /// The address that could not be bound.
+        /// The address that could not be bound. At connect, the source address the kernel
+        /// used (the route's, for a wildcard source).
         addr: SocketAddr,
         /// Where it failed.
         phase: Phase,
-        /// The process that holds the port, when the OS lets us see it.
+        /// TCP or UDP.
+        protocol: Protocol,
+        /// The socket that holds the port, and its process, when the OS lets us see them.
         holder: Option<Box<PortHolder>>,
         /// The OS error.
         #[source]
@@ -193,14 +196,20 @@ pub enum Error {
     },
 
     /// Every port of a source-port range failed.
-    #[error(
-        "every source port in {range} failed ({attempts} attempts); widen the range or close connections that hold it"
-    )]
+    #[error("{}", exhausted_message(.range, .remote, *.attempts, .ports, .kernel_refusal))]
     PortRangeExhausted {
         /// The range.
         range: PortRange,
-        /// How many ports were tried.
+        /// The destination.
+        remote: SocketAddr,
+        /// How many ports were tried (the kernel's search tries every port of the range).
         attempts: u32,
+        /// What held the range's ports, from one lookup after the last attempt; `None` where
+        /// the OS does not say (no sock_diag or /proc).
+        ports: Option<RangeUse>,
+        /// Why the kernel's own port search (IP_LOCAL_PORT_RANGE) was not used, when a sysctl
+        /// stood in its way; the ports were then tried one by one.
+        kernel_refusal: Option<KernelRefusal>,
         /// The last port's error, which is also the [`source`](std::error::Error::source):
         /// `source()` downcasts to [`Error`], and this field derefs to it.
         #[source]
@@ -515,15 +524,272 @@ impl fmt::Display for Phase {
     }
 }
 
-/// A process that holds a port, as Linux's /proc shows it.
+/// What held a source range's ports when a connect from it ran out: the one lookup made
+/// after the last attempt (sock_diag on Linux).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub struct RangeUse {
+    /// Ports with a live connection to the destination: no wait frees them.
+    pub live: u32,
+    /// Ports whose connection to the destination is in TIME_WAIT (free within 60 s).
+    pub time_wait: u32,
+    /// Ports held by other sockets: listeners, sockets bound without SO_REUSEADDR.
+    pub held: u32,
+}
+
+impl RangeUse {
+    /// Counts of live connections to the destination, TIME_WAIT entries toward it, and ports
+    /// held by other sockets.
+    pub fn new(live: u32, time_wait: u32, held: u32) -> RangeUse {
+        RangeUse {
+            live,
+            time_wait,
+            held,
+        }
+    }
+}
+
+/// Why a source range's connect could not leave the port search to the kernel
+/// (IP_LOCAL_PORT_RANGE, Linux 6.3), naming the sysctl that stood in the way. The crate then
+/// tries the ports itself, one by one.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum KernelRefusal {
+    /// The range does not lie inside `net.ipv4.ip_local_port_range` (`lo..=hi`): the kernel
+    /// would ignore or clamp it.
+    OutsideLocalPortRange {
+        /// The sysctl's first port.
+        lo: u16,
+        /// Its last port.
+        hi: u16,
+    },
+    /// `net.ipv4.ip_local_reserved_ports` reserves ports of the range, which the kernel never
+    /// picks.
+    Reserved {
+        /// The reserved ports inside the range, as the sysctl writes them (`40000-40009,40020`).
+        ports: String,
+    },
+}
+
+impl fmt::Display for KernelRefusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KernelRefusal::OutsideLocalPortRange { lo, hi } => write!(
+                f,
+                "net.ipv4.ip_local_port_range is {lo} {hi}, which does not hold the whole range"
+            ),
+            KernelRefusal::Reserved { ports } => {
+                write!(f, "net.ipv4.ip_local_reserved_ports reserves {ports} of it")
+            }
+        }
+    }
+}
+
+/// TCP or UDP: the protocol of the socket an error is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Protocol {
+    /// TCP.
+    Tcp,
+    /// UDP.
+    Udp,
+}
+
+impl Protocol {
+    /// `"tcp"` or `"udp"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Tcp => "tcp",
+            Protocol::Udp => "udp",
+        }
+    }
+
+    /// The `ss` command that lists every socket on `port` in every state, with its process:
+    /// `ss -tanp 'sport = :8080'` (`-uanp` for UDP).
+    pub fn ss_command(self, port: u16) -> String {
+        let letter = match self {
+            Protocol::Tcp => 't',
+            Protocol::Udp => 'u',
+        };
+        format!("ss -{letter}anp 'sport = :{port}'")
+    }
+}
+
+impl fmt::Display for Protocol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Protocol::Tcp => "TCP",
+            Protocol::Udp => "UDP",
+        })
+    }
+}
+
+/// The state of a socket that holds a port, as the kernel reports it (`ss`'s names in
+/// [`SocketState::as_str`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SocketState {
+    /// A listening TCP socket.
+    Listen,
+    /// A connected TCP socket, or a connected UDP socket.
+    Established,
+    /// Connecting (SYN sent).
+    SynSent,
+    /// Being accepted (SYN received).
+    SynReceived,
+    /// Closing, our FIN sent.
+    FinWait1,
+    /// Closing, our FIN acknowledged.
+    FinWait2,
+    /// A closed connection's 4-tuple, kept so late packets are not taken for a new one (60 s
+    /// on Linux). No process holds it.
+    TimeWait,
+    /// Bound and not connected: an unconnected UDP socket, or a TCP socket between bind and
+    /// listen or connect.
+    Unconnected,
+    /// The peer closed; this end has not.
+    CloseWait,
+    /// Both closed, the last acknowledgement awaited.
+    LastAck,
+    /// Both sides closing at once.
+    Closing,
+    /// A state this crate does not name (its number from <net/tcp_states.h>).
+    Other(u8),
+}
+
+impl SocketState {
+    /// The state from its number in <net/tcp_states.h> (what sock_diag and /proc/net report).
+    pub fn from_kernel(state: u8) -> SocketState {
+        match state {
+            1 => SocketState::Established,
+            2 => SocketState::SynSent,
+            3 => SocketState::SynReceived,
+            4 => SocketState::FinWait1,
+            5 => SocketState::FinWait2,
+            6 => SocketState::TimeWait,
+            7 => SocketState::Unconnected,
+            8 => SocketState::CloseWait,
+            9 => SocketState::LastAck,
+            10 => SocketState::Listen,
+            11 => SocketState::Closing,
+            other => SocketState::Other(other),
+        }
+    }
+
+    /// The name `ss` prints: `LISTEN`, `ESTAB`, `TIME-WAIT`, `UNCONN`, ...
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SocketState::Listen => "LISTEN",
+            SocketState::Established => "ESTAB",
+            SocketState::SynSent => "SYN-SENT",
+            SocketState::SynReceived => "SYN-RECV",
+            SocketState::FinWait1 => "FIN-WAIT-1",
+            SocketState::FinWait2 => "FIN-WAIT-2",
+            SocketState::TimeWait => "TIME-WAIT",
+            SocketState::Unconnected => "UNCONN",
+            SocketState::CloseWait => "CLOSE-WAIT",
+            SocketState::LastAck => "LAST-ACK",
+            SocketState::Closing => "CLOSING",
+            SocketState::Other(_) => "UNKNOWN",
+        }
+    }
+}
+
+impl fmt::Display for SocketState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The socket that holds a port, as the kernel lists it (Linux: sock_diag, or /proc/net where
+/// sock_diag is missing), and the process that owns it where this user may see it (every
+/// process as root; the same user's otherwise). Its `Display` is the phrase the errors use:
+/// `pid 812 (nginx) on 0.0.0.0:80 (LISTEN)`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct PortHolder {
-    /// The process id.
-    pub pid: u32,
-    /// The command name (`/proc/PID/comm`).
-    pub command: String,
-    /// The address the holder's socket is bound to, e.g. `[::]:80`.
+    /// The address the holder's socket is bound to, e.g. `[::]:80`; an IPv4-mapped address
+    /// (`[::ffff:127.0.0.1]:80`, a dual-stack socket) is given as IPv4.
     pub local: SocketAddr,
+    /// The peer, for a connected socket or a TIME_WAIT entry.
+    pub remote: Option<SocketAddr>,
+    /// Its state.
+    pub state: SocketState,
+    /// The owner's user id, where the kernel said.
+    pub uid: Option<u32>,
+    /// The process id; `None` for a TIME_WAIT entry (no process holds one) or a process this
+    /// user cannot see.
+    pub pid: Option<u32>,
+    /// The command name (`/proc/PID/comm`), with the pid.
+    pub command: Option<String>,
+}
+
+impl PortHolder {
+    /// A holder of `local` in `state`, with no peer and no process known; add them with the
+    /// `with_*` methods.
+    pub fn new(local: SocketAddr, state: SocketState) -> PortHolder {
+        PortHolder {
+            local,
+            remote: None,
+            state,
+            uid: None,
+            pid: None,
+            command: None,
+        }
+    }
+
+    /// The process that owns the socket.
+    #[must_use]
+    pub fn with_process(mut self, pid: u32, command: impl Into<String>) -> PortHolder {
+        self.pid = Some(pid);
+        self.command = Some(command.into());
+        self
+    }
+
+    /// The peer of a connected socket.
+    #[must_use]
+    pub fn with_remote(mut self, remote: SocketAddr) -> PortHolder {
+        self.remote = Some(remote);
+        self
+    }
+
+    /// The owner's user id.
+    #[must_use]
+    pub fn with_uid(mut self, uid: u32) -> PortHolder {
+        self.uid = Some(uid);
+        self
+    }
+}
+
+impl fmt::Display for PortHolder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let on = match self.remote {
+            Some(remote) => format!("{} connected to {remote}", self.local),
+            None => self.local.to_string(),
+        };
+        match (self.pid, &self.command, self.state) {
+            (Some(pid), command, state) => write!(
+                f,
+                "pid {pid} ({}) on {on} ({state})",
+                command.as_deref().unwrap_or("?")
+            ),
+            (None, _, SocketState::TimeWait) => write!(
+                f,
+                "a TIME-WAIT entry of {on}, a closed connection that no process holds; the \
+                 kernel frees it within 60 s"
+            ),
+            (None, _, state) => {
+                write!(
+                    f,
+                    "a socket on {on} ({state}) whose process this user cannot see"
+                )?;
+                match self.uid {
+                    Some(uid) => write!(f, " (uid {uid}; as root, the error names it)"),
+                    None => f.write_str(" (as root, the error names it)"),
+                }
+            }
+        }
+    }
 }
 
 /// A stable category of [`Error`], for matching and for machine-readable output.
@@ -887,9 +1153,43 @@ fn zone_required_message(addr: &Ipv6Addr, port: u16, candidates: &[String]) -> S
     }
 }
 
+fn exhausted_message(
+    range: &PortRange,
+    remote: &SocketAddr,
+    attempts: u32,
+    ports: &Option<RangeUse>,
+    refusal: &Option<KernelRefusal>,
+) -> String {
+    let mut msg = format!("every source port in {range} failed toward {remote} ({attempts} tried");
+    if let Some(ports) = ports {
+        let mut parts = Vec::new();
+        if ports.live > 0 {
+            parts.push(format!("{} with a live connection to it", ports.live));
+        }
+        if ports.time_wait > 0 {
+            parts.push(format!("{} in TIME-WAIT toward it", ports.time_wait));
+        }
+        if ports.held > 0 {
+            parts.push(format!("{} held by other sockets", ports.held));
+        }
+        if !parts.is_empty() {
+            msg.push_str(": ");
+            msg.push_str(&join_and(&parts));
+        }
+    }
+    msg.push_str("); widen the range, or close connections that hold it");
+    if let Some(refusal) = refusal {
+        msg.push_str(&format!(
+            ". The kernel's own port search (IP_LOCAL_PORT_RANGE) was not used: {refusal}"
+        ));
+    }
+    msg
+}
+
 fn addr_in_use_message(
     addr: &SocketAddr,
     phase: &Phase,
+    protocol: Protocol,
     holder: &Option<Box<PortHolder>>,
 ) -> String {
     if *phase == Phase::Connect {
@@ -902,12 +1202,9 @@ fn addr_in_use_message(
         );
     }
     let mut msg = format!("{addr} is already in use (EADDRINUSE at {phase})");
-    match holder {
+    match holder.as_deref() {
         Some(holder) => {
-            msg.push_str(&format!(
-                ": held by pid {} ({}) on {}",
-                holder.pid, holder.command, holder.local
-            ));
+            msg.push_str(&format!(": held by {holder}"));
             if holder.local.ip().is_unspecified()
                 && addr.ip().is_unspecified()
                 && holder.local.is_ipv6() != addr.is_ipv6()
@@ -917,12 +1214,16 @@ fn addr_in_use_message(
                      0.0.0.0; bind both families with V6ONLY on, or only one",
                 );
             }
-            msg.push_str("; stop it, or pick another port");
+            msg.push_str(match (holder.pid, holder.state) {
+                (Some(_), _) => "; stop it, or pick another port",
+                (None, SocketState::TimeWait) => "; wait for it, or pick another port",
+                (None, _) => "; pick another port",
+            });
         }
         None => msg.push_str(&format!(
-            "; to see who holds it run `ss -lntup 'sport = :{}'` (as root to see every process), \
-             or pick another port",
-            addr.port()
+            "; to see who holds it run `{}` (as root to see every process), or pick another \
+             port",
+            protocol.ss_command(addr.port())
         )),
     }
     msg

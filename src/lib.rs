@@ -215,7 +215,8 @@ pub use crate::dialect::{
     UnknownDialect, WriteError, WriteErrorKind,
 };
 pub use crate::error::{
-    ActivationMismatch, Cause, Error, ErrorKind, Pending, Phase, PortHolder, Result,
+    ActivationMismatch, Cause, Error, ErrorKind, KernelRefusal, Pending, Phase, PortHolder,
+    Protocol, RangeUse, Result, SocketState,
 };
 pub use crate::explain::Explanation;
 pub use crate::interfaces::{

@@ -327,12 +327,17 @@ impl Serialize for ConfigError {
 }
 
 impl Serialize for PortHolder {
-    /// `{"pid": N, "command": "nginx", "address": "0.0.0.0:80"}`: the holder's socket address.
+    /// `{"address": "0.0.0.0:80", "remote": null, "state": "LISTEN", "uid": 0, "pid": 812,
+    /// "command": "nginx"}`: the holder's socket, its peer, its state (`ss`'s name) and its
+    /// process (`null` where unseen, and for a TIME-WAIT entry).
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(3))?;
+        let mut map = serializer.serialize_map(Some(6))?;
+        map.serialize_entry("address", &self.local.to_string())?;
+        map.serialize_entry("remote", &self.remote.map(|r| r.to_string()))?;
+        map.serialize_entry("state", self.state.as_str())?;
+        map.serialize_entry("uid", &self.uid)?;
         map.serialize_entry("pid", &self.pid)?;
         map.serialize_entry("command", &self.command)?;
-        map.serialize_entry("address", &self.local.to_string())?;
         map.end()
     }
 }

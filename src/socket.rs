@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
-use crate::error::{Error, Phase, PortHolder};
+use crate::error::{self, Error, Phase, PortHolder, SocketState};
 use crate::sys;
 use crate::target::Family;
 
@@ -15,6 +15,29 @@ use crate::target::Family;
 pub(crate) enum Transport {
     Tcp,
     Udp,
+}
+
+impl Transport {
+    /// The public name of the protocol, for errors.
+    pub(crate) fn protocol(self) -> error::Protocol {
+        match self {
+            Transport::Tcp => error::Protocol::Tcp,
+            Transport::Udp => error::Protocol::Udp,
+        }
+    }
+}
+
+/// The public [`PortHolder`] of what sys found.
+pub(crate) fn holder_of(row: sys::HolderRow) -> PortHolder {
+    let mut holder = PortHolder::new(row.socket.local, SocketState::from_kernel(row.socket.state))
+        .with_uid(row.socket.uid);
+    if let Some(remote) = row.socket.remote {
+        holder = holder.with_remote(remote);
+    }
+    if let Some(pid) = row.pid {
+        holder = holder.with_process(pid, row.command.unwrap_or_default());
+    }
+    holder
 }
 
 /// An OS error and the syscall that returned it, before it is classified. Classifying can be
@@ -164,16 +187,10 @@ pub(crate) fn classify(
         io::ErrorKind::AddrInUse => Error::AddrInUse {
             addr,
             phase,
+            protocol: transport.protocol(),
             holder: match phase {
-                Phase::Bind => sys::port_holder(addr, transport == Transport::Tcp).map(
-                    |(pid, command, local)| {
-                        Box::new(PortHolder {
-                            pid,
-                            command,
-                            local,
-                        })
-                    },
-                ),
+                Phase::Bind => sys::port_holder(addr, transport == Transport::Tcp)
+                    .map(|row| Box::new(holder_of(row))),
                 _ => None,
             },
             source,

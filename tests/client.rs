@@ -20,7 +20,10 @@ use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use bindpolicy::{BindTarget, Error, ErrorKind, Interfaces, Phase, PortRange};
+use bindpolicy::{
+    BindTarget, Error, ErrorKind, Interfaces, KernelRefusal, Phase, PortRange, RangeUse,
+    SocketState,
+};
 use socket2::SockRef;
 
 // ---------------------------------------------------------------------------------------------
@@ -208,10 +211,11 @@ fn check_time_wait_reconnect(timestamps_on: bool) {
     } else {
         let err = again.expect_err("tcp_timestamps is off: the TIME_WAIT 4-tuple is busy");
         assert_eq!(err.kind(), ErrorKind::TimeWait, "{err}");
+        // `port:P` binds 0.0.0.0:P; the error names the address the kernel used.
         assert_eq!(
             err.to_string(),
             format!(
-                "cannot connect from 0.0.0.0:{port} to {remote}: that source port's previous \
+                "cannot connect from 127.0.0.1:{port} to {remote}: that source port's previous \
                  connection to the same destination is still in TIME_WAIT (60 s on Linux; a new \
                  one may take it over only when TCP timestamps are on); wait, or pin a range \
                  such as port:{port}-{}",
@@ -273,6 +277,13 @@ fn live_duplicate_tuple_is_not_reported_as_time_wait() {
 // Ranges
 // ---------------------------------------------------------------------------------------------
 
+/// `net.ipv4.ip_local_port_range` of this namespace.
+fn ephemeral_range() -> (u16, u16) {
+    let text = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").unwrap();
+    let mut ports = text.split_whitespace().map(|p| p.parse::<u16>().unwrap());
+    (ports.next().unwrap(), ports.next().unwrap())
+}
+
 #[test]
 fn range_with_every_port_held_is_exhausted() {
     let (first, _held) = BLOCKS.hold(4);
@@ -286,12 +297,23 @@ fn range_with_every_port_held_is_exhausted() {
         range,
         attempts,
         last,
+        remote: to,
+        ports,
+        kernel_refusal,
     } = &err
     else {
         panic!("not PortRangeExhausted: {err:?}");
     };
     assert_eq!(*range, PortRange::new(first, last_port).unwrap());
     assert_eq!(*attempts, 4);
+    assert_eq!(*to, remote);
+    assert_eq!(*ports, Some(RangeUse::new(0, 0, 4)));
+    // The blocks lie below the ephemeral range, so the crate searched them itself.
+    let (lo, hi) = ephemeral_range();
+    assert_eq!(
+        *kernel_refusal,
+        Some(KernelRefusal::OutsideLocalPortRange { lo, hi })
+    );
     // source() is the last error, as the very `Error` the variant holds.
     let via_source = err.source().unwrap();
     let plain = via_source
@@ -315,16 +337,23 @@ fn range_with_every_port_held_is_exhausted() {
     assert_eq!(
         err.to_string(),
         format!(
-            "every source port in {first}-{last_port} failed (4 attempts); widen the range or \
-             close connections that hold it"
+            "every source port in {first}-{last_port} failed toward {remote} (4 tried: 4 held \
+             by other sockets); widen the range, or close connections that hold it. The \
+             kernel's own port search (IP_LOCAL_PORT_RANGE) was not used: \
+             net.ipv4.ip_local_port_range is {lo} {hi}, which does not hold the whole range"
         )
     );
     // The cause is said once, by the cause: anyhow's and eyre's chains print each level.
+    // The one lookup after the search names the last port's holder: this process's socket,
+    // bound and not listening.
+    let me = std::process::id();
+    let comm = std::fs::read_to_string("/proc/self/comm").unwrap();
     assert_eq!(
         last.to_string(),
         format!(
-            "0.0.0.0:{p} is already in use (EADDRINUSE at bind()); to see who holds it run `ss \
-             -lntup 'sport = :{p}'` (as root to see every process), or pick another port"
+            "0.0.0.0:{p} is already in use (EADDRINUSE at bind()): held by pid {me} ({}) on \
+             0.0.0.0:{p} (UNCONN); stop it, or pick another port",
+            comm.trim()
         )
     );
     assert_nothing_accepted(&listener);
@@ -465,16 +494,18 @@ fn pinned_port_held_by_a_listener_names_this_process() {
     assert_eq!(*addr, SocketAddr::from((Ipv4Addr::UNSPECIFIED, port)));
     assert_eq!(*phase, Phase::Bind);
     let holder = holder.as_deref().expect("the holder is this process");
-    assert_eq!(holder.pid, std::process::id());
+    let me = std::process::id();
+    assert_eq!(holder.pid, Some(me));
     let comm = std::fs::read_to_string("/proc/self/comm").unwrap();
-    assert_eq!(holder.command, comm.trim());
+    assert_eq!(holder.command.as_deref(), Some(comm.trim()));
     assert_eq!(holder.local, *addr);
+    assert_eq!(holder.state, SocketState::Listen);
     assert_eq!(
         err.to_string(),
         format!(
-            "0.0.0.0:{port} is already in use (EADDRINUSE at bind()): held by pid {} ({}) on \
-             0.0.0.0:{port}; stop it, or pick another port",
-            holder.pid, holder.command
+            "0.0.0.0:{port} is already in use (EADDRINUSE at bind()): held by pid {me} ({}) on \
+             0.0.0.0:{port} (LISTEN); stop it, or pick another port",
+            comm.trim()
         )
     );
 }

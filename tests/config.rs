@@ -859,7 +859,7 @@ fn linux_refuses_a_specific_address_beside_a_wildcard() {
             ..
         } = &err
         {
-            assert_eq!(holder.pid, std::process::id());
+            assert_eq!(holder.pid, Some(std::process::id()));
             assert_eq!(holder.local, held.local_addrs()[0]);
         }
     }

@@ -11,7 +11,8 @@ use std::time::Duration;
 
 use bindpolicy::{
     BindPolicy, BindTarget, ConfigError, Error, ErrorKind, Family, Interface, InterfaceAddr,
-    Interfaces, Overlap, Phase, PolicyRule, PolicyViolation, PortHolder, PortRange,
+    Interfaces, KernelRefusal, Overlap, Phase, PolicyRule, PolicyViolation, PortHolder, PortRange,
+    Protocol, RangeUse, SocketState,
 };
 
 fn os(kind: io::ErrorKind) -> io::Error {
@@ -94,7 +95,8 @@ fn every_variant() -> Vec<(Error, ErrorKind, &'static str, io::ErrorKind)> {
             Error::AddrInUse {
                 addr: sa("0.0.0.0:80"),
                 phase: Phase::Bind,
-                holder: Some(Box::new(PortHolder { pid: 1, command: "nginx".into(), local: sa("[::]:80") })),
+                protocol: Protocol::Tcp,
+                holder: Some(Box::new(PortHolder::new(sa("[::]:80"), SocketState::Listen).with_process(1, "nginx"))),
                 source: os(Io::AddrInUse),
             },
             ErrorKind::AddrInUse,
@@ -116,7 +118,10 @@ fn every_variant() -> Vec<(Error, ErrorKind, &'static str, io::ErrorKind)> {
         (
             Error::PortRangeExhausted {
                 range: PortRange::new(40000, 40001).unwrap(),
+                remote: sa("192.0.2.1:443"),
                 attempts: 2,
+                ports: Some(RangeUse::new(1, 1, 0)),
+                kernel_refusal: None,
                 last: exhausted_cause(),
             },
             ErrorKind::PortRangeExhausted,
@@ -331,6 +336,118 @@ fn a_parse_error_becomes_invalid_input_directly() {
     assert_eq!(load("80").unwrap_err().kind(), io::ErrorKind::InvalidInput);
 }
 
+/// Every part of the exhaustion message: the counts that are not zero, and the sysctl that kept
+/// the kernel from searching.
+#[test]
+fn range_exhausted_says_what_held_the_ports_and_which_sysctl_refused() {
+    let exhausted = |ports: Option<RangeUse>, kernel_refusal: Option<KernelRefusal>| {
+        Error::PortRangeExhausted {
+            range: PortRange::new(40000, 40009).unwrap(),
+            remote: sa("198.18.0.1:5000"),
+            attempts: 10,
+            ports,
+            kernel_refusal,
+            last: exhausted_cause(),
+        }
+        .to_string()
+    };
+    assert_eq!(
+        exhausted(None, None),
+        "every source port in 40000-40009 failed toward 198.18.0.1:5000 (10 tried); widen the \
+         range, or close connections that hold it"
+    );
+    assert_eq!(
+        exhausted(Some(RangeUse::new(0, 0, 0)), None),
+        "every source port in 40000-40009 failed toward 198.18.0.1:5000 (10 tried); widen the \
+         range, or close connections that hold it"
+    );
+    assert_eq!(
+        exhausted(
+            Some(RangeUse::new(7, 2, 1)),
+            Some(KernelRefusal::OutsideLocalPortRange {
+                lo: 50000,
+                hi: 60999
+            })
+        ),
+        "every source port in 40000-40009 failed toward 198.18.0.1:5000 (10 tried: 7 with a \
+         live connection to it, 2 in TIME-WAIT toward it and 1 held by other sockets); widen \
+         the range, or close connections that hold it. The kernel's own port search \
+         (IP_LOCAL_PORT_RANGE) was not used: net.ipv4.ip_local_port_range is 50000 60999, \
+         which does not hold the whole range"
+    );
+    assert_eq!(
+        exhausted(
+            Some(RangeUse::new(0, 0, 10)),
+            Some(KernelRefusal::Reserved {
+                ports: "40000-40009".into()
+            })
+        ),
+        "every source port in 40000-40009 failed toward 198.18.0.1:5000 (10 tried: 10 held by \
+         other sockets); widen the range, or close connections that hold it. The kernel's own \
+         port search (IP_LOCAL_PORT_RANGE) was not used: net.ipv4.ip_local_reserved_ports \
+         reserves 40000-40009 of it"
+    );
+}
+
+/// A holder's phrase in each case: a process, a connected socket, a TIME-WAIT entry, a socket
+/// whose process is hidden.
+#[test]
+fn a_holder_says_what_it_is() {
+    let holder = PortHolder::new(sa("0.0.0.0:80"), SocketState::Listen).with_process(812, "nginx");
+    assert_eq!(holder.to_string(), "pid 812 (nginx) on 0.0.0.0:80 (LISTEN)");
+    let connected = PortHolder::new(sa("127.0.0.1:8080"), SocketState::Established)
+        .with_remote(sa("127.0.0.1:5555"))
+        .with_process(9, "curl");
+    assert_eq!(
+        connected.to_string(),
+        "pid 9 (curl) on 127.0.0.1:8080 connected to 127.0.0.1:5555 (ESTAB)"
+    );
+    let time_wait = PortHolder::new(sa("127.0.0.1:8080"), SocketState::TimeWait)
+        .with_remote(sa("127.0.0.1:5555"));
+    assert_eq!(
+        time_wait.to_string(),
+        "a TIME-WAIT entry of 127.0.0.1:8080 connected to 127.0.0.1:5555, a closed connection \
+         that no process holds; the kernel frees it within 60 s"
+    );
+    let hidden = PortHolder::new(sa("[::]:80"), SocketState::Listen).with_uid(33);
+    assert_eq!(
+        hidden.to_string(),
+        "a socket on [::]:80 (LISTEN) whose process this user cannot see (uid 33; as root, the \
+         error names it)"
+    );
+    let err = |holder: PortHolder| {
+        Error::AddrInUse {
+            addr: sa("0.0.0.0:8080"),
+            phase: Phase::Bind,
+            protocol: Protocol::Tcp,
+            holder: Some(Box::new(holder)),
+            source: os(io::ErrorKind::AddrInUse),
+        }
+        .to_string()
+    };
+    assert!(err(time_wait).ends_with("; wait for it, or pick another port"));
+    let hidden = err(hidden);
+    assert!(
+        hidden.contains("whose process this user cannot see (uid 33; as root, the error names it)"),
+        "{hidden}"
+    );
+    assert!(hidden.ends_with("only one; pick another port"), "{hidden}");
+    let udp = Error::AddrInUse {
+        addr: sa("0.0.0.0:53"),
+        phase: Phase::Bind,
+        protocol: Protocol::Udp,
+        holder: None,
+        source: os(io::ErrorKind::AddrInUse),
+    };
+    assert_eq!(
+        udp.to_string(),
+        "0.0.0.0:53 is already in use (EADDRINUSE at bind()); to see who holds it run `ss -uanp \
+         'sport = :53'` (as root to see every process), or pick another port"
+    );
+    assert_eq!(SocketState::from_kernel(13), SocketState::Other(13));
+    assert_eq!(SocketState::from_kernel(7).as_str(), "UNCONN");
+}
+
 #[test]
 fn range_exhausted_gives_its_last_error_as_source_without_repeating_it() {
     let (err, ..) = every_variant()
@@ -344,8 +461,9 @@ fn range_exhausted_gives_its_last_error_as_source_without_repeating_it() {
     assert_eq!(last.kind(), ErrorKind::TimeWait);
     assert_eq!(
         err.to_string(),
-        "every source port in 40000-40001 failed (2 attempts); widen the range or close \
-         connections that hold it"
+        "every source port in 40000-40001 failed toward 192.0.2.1:443 (2 tried: 1 with a live \
+         connection to it and 1 in TIME-WAIT toward it); widen the range, or close connections \
+         that hold it"
     );
     assert!(!err.to_string().contains(&last.to_string()));
     // And the chain goes on down to the OS error.
@@ -387,6 +505,7 @@ fn debug_shows_the_kind_and_the_message() {
     let err = Error::AddrInUse {
         addr: sa("0.0.0.0:80"),
         phase: Phase::Bind,
+        protocol: Protocol::Tcp,
         holder: None,
         source: os(io::ErrorKind::AddrInUse),
     };
@@ -408,6 +527,7 @@ fn debug_shows_the_kind_and_the_message() {
             Error::AddrInUse {
                 addr: sa("0.0.0.0:80"),
                 phase: Phase::Bind,
+                protocol: Protocol::Tcp,
                 holder: None,
                 source: os(io::ErrorKind::AddrInUse),
             }
@@ -466,6 +586,7 @@ fn the_os_error_is_the_source_and_not_in_the_message() {
     let err = Error::AddrInUse {
         addr: sa("0.0.0.0:80"),
         phase: Phase::Bind,
+        protocol: Protocol::Tcp,
         holder: None,
         source: os(io::ErrorKind::AddrInUse),
     };

@@ -81,7 +81,7 @@ fn failed_listens_leave_no_socket_open() {
         unreachable!()
     };
     assert_eq!(
-        who.as_deref().map(|h| h.pid),
+        who.as_deref().and_then(|h| h.pid),
         Some(std::process::id()),
         "{err}"
     );

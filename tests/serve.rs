@@ -199,7 +199,7 @@ fn port_status_names_a_busy_port_and_its_holder() {
             assert_eq!(list.len(), 1);
             assert_eq!(list[0].addr, addr);
             let holder = list[0].holder.as_ref().expect("our own socket is visible");
-            assert_eq!(holder.pid, std::process::id());
+            assert_eq!(holder.pid, Some(std::process::id()));
             assert_eq!(holder.local, addr);
         }
         other => panic!("expected in use: {other:?}"),

@@ -591,20 +591,18 @@ fn check_inherited(target: &BindTarget, json: bool) -> Result<(), Failure> {
     Ok(())
 }
 
-/// `PORT is in use on ADDR by COMMAND (pid N, bound to ADDR); ...`, each address of the target
-/// that a bind would fail on, with its holder where /proc shows it.
+/// `PORT is in use on ADDR by pid N (COMMAND) on ADDR (STATE); ...`, each address of the
+/// target that a bind would fail on, with its holder (the library's phrase for it) where the
+/// kernel shows it.
 fn port_in_use(port: u16, busy: &[PortInUse]) -> String {
     let each: Vec<String> = busy
         .iter()
         .map(|b| match &b.holder {
-            Some(h) => format!(
-                "on {} by {} (pid {}, bound to {})",
-                b.addr, h.command, h.pid, h.local
-            ),
+            Some(h) => format!("on {} by {h}", b.addr),
             None => format!(
-                "on {} (by a process this user cannot see; `ss -ltnp 'sport = :{port}'` as root \
-                 names it)",
-                b.addr
+                "on {} (by a process this user cannot see; `{}` as root names it)",
+                b.addr,
+                bindpolicy::Protocol::Tcp.ss_command(port)
             ),
         })
         .collect();

@@ -1309,18 +1309,24 @@ fn check_names_the_holder_of_a_busy_port() {
         .lines()
         .find(|l| l.starts_with("port "))
         .unwrap_or_else(|| panic!("no port row: {text:#?}"));
-    let expected = format!("{port} is in use on {addr} by ");
-    assert!(row.contains(&expected), "{row}");
-    assert!(
-        row.contains(&format!("(pid {me}, bound to {addr})")),
-        "{row}"
+    let comm = std::fs::read_to_string("/proc/self/comm").unwrap();
+    let expected = format!(
+        "{port} is in use on {addr} by pid {me} ({}) on {addr} (LISTEN)",
+        comm.trim()
     );
+    assert!(row.ends_with(&expected), "{row}");
 
     let json = run(&["check", &spec, "--json"]).expect(0).json();
     let status = &json["port_status"];
     assert_eq!(status["state"], "in_use", "{json}");
     assert_eq!(status["in_use"][0]["address"], spec.as_str(), "{json}");
     assert_eq!(status["in_use"][0]["holder"]["pid"], me, "{json}");
+    assert_eq!(status["in_use"][0]["holder"]["state"], "LISTEN", "{json}");
+    assert_eq!(
+        status["in_use"][0]["holder"]["address"],
+        spec.as_str(),
+        "{json}"
+    );
 
     drop(held);
     // Another test's fork may still hold a copy of the closed socket until its exec closes it

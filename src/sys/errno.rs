@@ -19,8 +19,14 @@ pub(crate) fn is_invalid_argument(err: &io::Error) -> bool {
     err.raw_os_error() == Some(codes::EINVAL)
 }
 
+/// ENOPROTOOPT: the kernel has no such socket option (IP_LOCAL_PORT_RANGE before Linux 6.3).
+pub(crate) fn is_option_missing(err: &io::Error) -> bool {
+    codes::ENOPROTOOPT.is_some_and(|code| err.raw_os_error() == Some(code))
+}
+
 #[cfg(unix)]
 mod codes {
+    pub(super) const ENOPROTOOPT: Option<i32> = Some(libc::ENOPROTOOPT);
     pub(super) const EAFNOSUPPORT: i32 = libc::EAFNOSUPPORT;
     pub(super) const ENODEV: Option<i32> = Some(libc::ENODEV);
     pub(super) const EINVAL: i32 = libc::EINVAL;
@@ -31,6 +37,8 @@ mod codes {
     use windows_sys::Win32::Networking::WinSock;
 
     pub(super) const EAFNOSUPPORT: i32 = WinSock::WSAEAFNOSUPPORT;
+    /// The option is not Windows' either way: the crate never asks it there.
+    pub(super) const ENOPROTOOPT: Option<i32> = None;
     /// Windows has no device binding, so no such error.
     pub(super) const ENODEV: Option<i32> = None;
     pub(super) const EINVAL: i32 = WinSock::WSAEINVAL;

@@ -5,8 +5,11 @@
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
+use nix::{getsockopt_impl, setsockopt_impl, sockopt_impl};
+
 use super::netlink::Rtnl;
-use super::{Ask, LinkRow, MachineRows};
+use super::sock_diag;
+use super::{Ask, EphemeralRow, HolderRow, LinkRow, MachineRows, SocketRow};
 
 /// CAP_NET_BIND_SERVICE from <linux/capability.h>.
 const CAP_NET_BIND_SERVICE: u32 = 10;
@@ -230,34 +233,80 @@ fn has_capability(cap: u32) -> Option<bool> {
     Some(caps.checked_shr(cap).is_some_and(|bits| bits & 1 == 1))
 }
 
-/// `(pid, command, bound address)` of the process whose socket conflicts with binding `addr`,
-/// from /proc/net and /proc/PID/fd.
-///
-/// Reads the socket tables for the sockets bound to the port (listening ones for TCP) that
-/// could conflict with `addr`, best match first: the same address, then a wildcard of the
-/// same family (or `addr` is one), then the other family's wildcard (a dual-stack `[::]`).
-/// Then it looks for a file descriptor that points at one of their inodes. Only processes of
-/// the same user are visible without root; `None` when nothing is found.
-pub(crate) fn port_holder(addr: SocketAddr, tcp: bool) -> Option<(u32, String, SocketAddr)> {
-    let port = addr.port();
+/// Every TCP (or UDP) socket whose local port lies in `lo..=hi`, of both families and in
+/// every state: sock_diag's answer (filtered in the kernel), or /proc/net's tables where the
+/// kernel has no sock_diag for the protocol (no `udp_diag`, say).
+pub(crate) fn sockets_on_ports(lo: u16, hi: u16, tcp: bool) -> Vec<SocketRow> {
+    match sock_diag::sockets(lo, hi, tcp) {
+        Ok(rows) => rows,
+        Err(_) => proc_sockets(lo, hi, tcp),
+    }
+}
+
+/// The /proc fallback of [`sockets_on_ports`].
+fn proc_sockets(lo: u16, hi: u16, tcp: bool) -> Vec<SocketRow> {
     let tables: [(&str, bool); 2] = if tcp {
         [("tcp", false), ("tcp6", true)]
     } else {
         [("udp", false), ("udp6", true)]
     };
-    let mut sockets: Vec<(u64, SocketAddr)> = Vec::new();
-    for (name, v6) in tables {
-        if let Some(text) = read_net_file(name) {
-            sockets.extend(parse_socket_table(&text, port, v6, tcp));
-        }
-    }
-    let mut sockets: Vec<(u8, u64, SocketAddr)> = sockets
+    tables
         .into_iter()
-        .filter_map(|(inode, local)| conflict_rank(addr, local).map(|rank| (rank, inode, local)))
+        .filter_map(|(name, v6)| read_net_file(name).map(|text| (text, v6)))
+        .flat_map(|(text, v6)| parse_socket_table(&text, lo, hi, v6))
+        .collect()
+}
+
+/// The socket that makes binding `addr` fail with EADDRINUSE, and its process where this
+/// user can see it (every process as root; the same user's otherwise).
+///
+/// Candidates are the sockets on the port whose address overlaps `addr` (see
+/// [`conflict_rank`]), ranked by that, then by state: a listener first, then a bound or
+/// connected socket (an ephemeral port a connection took blocks a listener too), then a
+/// TIME_WAIT entry (which has no process). The process is found by the socket's inode among
+/// /proc/PID/fd, as `ss -p` does.
+pub(crate) fn port_holder(addr: SocketAddr, tcp: bool) -> Option<HolderRow> {
+    holder_among(addr, tcp, sockets_on_ports(addr.port(), addr.port(), tcp))
+}
+
+/// [`port_holder`] over rows already read.
+pub(crate) fn holder_among(addr: SocketAddr, tcp: bool, rows: Vec<SocketRow>) -> Option<HolderRow> {
+    let port = addr.port();
+    let mut candidates: Vec<((u8, u8), SocketRow)> = rows
+        .into_iter()
+        .filter(|row| row.local.port() == port)
+        .filter_map(|row| {
+            let rank = conflict_rank(addr, row.local)?;
+            Some(((rank, state_rank(row.state, tcp)), row))
+        })
         .collect();
-    sockets.sort_by_key(|(rank, ..)| *rank);
-    let best_rank = sockets.first()?.0;
-    let mut found: Option<(u8, (u32, String, SocketAddr))> = None;
+    candidates.sort_by_key(|(rank, _)| *rank);
+    let (_, best) = candidates.into_iter().next()?;
+    let owner = (best.inode != 0).then(|| process_of(best.inode)).flatten();
+    Some(HolderRow {
+        pid: owner.as_ref().map(|(pid, _)| *pid),
+        command: owner.map(|(_, command)| command),
+        socket: best,
+    })
+}
+
+/// A socket that holds the port in a way that explains the failure best: 0 a listener (or
+/// any UDP socket), 1 a bound or connected TCP socket, 2 a TIME_WAIT entry.
+fn state_rank(state: u8, tcp: bool) -> u8 {
+    match (tcp, state) {
+        (false, _) | (true, TCP_LISTEN) => 0,
+        (true, TCP_TIME_WAIT) => 2,
+        (true, _) => 1,
+    }
+}
+
+/// TCP states from <net/tcp_states.h>.
+const TCP_TIME_WAIT: u8 = 6;
+const TCP_LISTEN: u8 = 10;
+
+/// `(pid, command)` of a process with a file descriptor on the socket `inode`.
+fn process_of(inode: u64) -> Option<(u32, String)> {
+    let wanted = format!("socket:[{inode}]");
     for proc_entry in std::fs::read_dir("/proc").ok()?.flatten() {
         let Some(pid) = proc_entry
             .file_name()
@@ -270,37 +319,21 @@ pub(crate) fn port_holder(addr: SocketAddr, tcp: bool) -> Option<(u32, String, S
             continue;
         };
         for fd in fds.flatten() {
-            let Ok(link) = std::fs::read_link(fd.path()) else {
-                continue;
-            };
-            let Some(inode) = link
-                .to_str()
-                .and_then(|l| l.strip_prefix("socket:["))
-                .and_then(|l| l.strip_suffix(']'))
-                .and_then(|l| l.parse::<u64>().ok())
-            else {
-                continue;
-            };
-            let Some((rank, _, local)) = sockets.iter().find(|(_, i, _)| *i == inode) else {
-                continue;
-            };
-            if found.as_ref().is_some_and(|(best, _)| best <= rank) {
-                continue;
-            }
-            let command = std::fs::read_to_string(proc_entry.path().join("comm"))
-                .map(|c| c.trim().to_owned())
-                .unwrap_or_default();
-            found = Some((*rank, (pid, command, *local)));
-            if *rank == best_rank {
-                return found.map(|(_, holder)| holder);
+            if std::fs::read_link(fd.path()).is_ok_and(|link| link.as_os_str() == wanted.as_str()) {
+                let command = std::fs::read_to_string(proc_entry.path().join("comm"))
+                    .map(|c| c.trim().to_owned())
+                    .unwrap_or_default();
+                return Some((pid, command));
             }
         }
     }
-    found.map(|(_, holder)| holder)
+    None
 }
 
 /// How well a socket bound to `local` explains a bind of `addr` failing: 0 the same address,
 /// 1 a wildcard of the same family on either side, 2 the other family's wildcard (dual stack).
+/// Addresses come IPv4-mapped ones as IPv4 (sock_diag.rs), so `[::ffff:127.0.0.1]:P` is
+/// 127.0.0.1:P here.
 fn conflict_rank(addr: SocketAddr, local: SocketAddr) -> Option<u8> {
     let same_family = addr.is_ipv4() == local.is_ipv4();
     let wildcard = addr.ip().is_unspecified() || local.ip().is_unspecified();
@@ -312,60 +345,32 @@ fn conflict_rank(addr: SocketAddr, local: SocketAddr) -> Option<u8> {
     }
 }
 
-/// Whether the TCP 4-tuple from local `port` to `remote` is held by a live connection
-/// (`Some(true)`), only by TIME_WAIT (`Some(false)`), or not seen (`None`).
-pub(crate) fn tuple_is_live(port: u16, remote: SocketAddr) -> Option<bool> {
-    let mut seen = None;
-    for (name, v6) in [("tcp", false), ("tcp6", true)] {
-        let Some(text) = read_net_file(name) else {
-            continue;
-        };
-        for line in text.lines().skip(1) {
-            let fields: Vec<&str> = line.split_whitespace().collect();
-            let (Some(local), Some(peer), Some(state)) =
-                (fields.get(1), fields.get(2), fields.get(3))
-            else {
-                continue;
-            };
-            let matches = local
-                .split_once(':')
-                .and_then(|(_, p)| u16::from_str_radix(p, 16).ok())
-                == Some(port)
-                && peer.split_once(':').and_then(|(ip, p)| {
-                    Some(SocketAddr::new(
-                        parse_proc_ip(ip, v6)?,
-                        u16::from_str_radix(p, 16).ok()?,
-                    ))
-                }) == Some(remote);
-            if matches {
-                // 06 is TCP_TIME_WAIT in include/net/tcp_states.h.
-                if *state != "06" {
-                    return Some(true);
-                }
-                seen = Some(false);
-            }
-        }
-    }
-    seen
-}
-
-/// Rows of /proc/net/{tcp,tcp6,udp,udp6} bound to `port`: `(inode, local address)`. TCP rows
-/// count only in LISTEN (state 0A); a connected socket does not block a listener's bind.
-fn parse_socket_table(text: &str, port: u16, v6: bool, tcp: bool) -> Vec<(u64, SocketAddr)> {
+/// Rows of /proc/net/{tcp,tcp6,udp,udp6} whose local port lies in `lo..=hi`, in every state.
+fn parse_socket_table(text: &str, lo: u16, hi: u16, v6: bool) -> Vec<SocketRow> {
+    let addr = |field: &str| -> Option<SocketAddr> {
+        let (ip_hex, port_hex) = field.split_once(':')?;
+        Some(SocketAddr::new(
+            parse_proc_ip(ip_hex, v6)?,
+            u16::from_str_radix(port_hex, 16).ok()?,
+        ))
+    };
     text.lines()
         .skip(1)
         .filter_map(|line| {
             let fields: Vec<&str> = line.split_whitespace().collect();
-            let (ip_hex, port_hex) = fields.get(1)?.split_once(':')?;
-            if u16::from_str_radix(port_hex, 16).ok()? != port {
+            let local = addr(fields.get(1)?)?;
+            if !(lo..=hi).contains(&local.port()) {
                 return None;
             }
-            if tcp && *fields.get(3)? != "0A" {
-                return None;
-            }
-            let inode = fields.get(9)?.parse::<u64>().ok()?;
-            let ip = parse_proc_ip(ip_hex, v6)?;
-            Some((inode, SocketAddr::new(ip, port)))
+            let remote = addr(fields.get(2)?)?;
+            Some(SocketRow {
+                local: sock_diag::canonical(local),
+                remote: (remote.port() != 0 || !remote.ip().is_unspecified())
+                    .then(|| sock_diag::canonical(remote)),
+                state: u8::from_str_radix(fields.get(3)?, 16).ok()?,
+                uid: fields.get(7)?.parse().ok()?,
+                inode: fields.get(9)?.parse().ok()?,
+            })
         })
         .collect()
 }
@@ -395,6 +400,72 @@ pub(crate) fn set_bind_address_no_port(socket: &socket2::Socket) -> std::io::Res
     .map_err(std::io::Error::from)
 }
 
+/// IP_LOCAL_PORT_RANGE from <linux/in.h> (Linux 6.3, commit 91d0b78c5177); libc 0.2 lacks it.
+const IP_LOCAL_PORT_RANGE: libc::c_int = 51;
+
+// The option through nix's documented, exported macro for options nix lacks (nix#2244 added
+// IpBindAddressNoPort the same way): it writes the setsockopt(2) call, whose `unsafe` block
+// is nix's (a pointer to our u32 and its size), so this crate's forbid(unsafe_code) holds.
+sockopt_impl!(
+    /// IP_LOCAL_PORT_RANGE: the socket's own ephemeral range, `hi << 16 | lo`.
+    IpLocalPortRange,
+    Both,
+    libc::IPPROTO_IP,
+    IP_LOCAL_PORT_RANGE,
+    u32
+);
+
+/// IP_LOCAL_PORT_RANGE (Linux 6.3): connect() (and a port-0 bind) then picks the port from
+/// `lo..=hi` only, one that makes the 4-tuple unique. The kernel narrows the namespace's
+/// `ip_local_port_range` with it: a range outside that one is ignored, a straddling one
+/// clamped, and reserved ports are skipped. An IPv6 socket takes it too (SOL_IP options
+/// reach ip_setsockopt through udp/tcp's handlers). ENOPROTOOPT before 6.3.
+pub(crate) fn set_local_port_range(socket: &socket2::Socket, lo: u16, hi: u16) -> io::Result<()> {
+    let value = (u32::from(hi) << 16) | u32::from(lo);
+    nix::sys::socket::setsockopt(socket, IpLocalPortRange, &value).map_err(io::Error::from)
+}
+
+/// `net.ipv4.ip_local_port_range` and `net.ipv4.ip_local_reserved_ports` of this thread's
+/// namespace: what connect() may pick from. `None` when unreadable.
+pub(crate) fn ephemeral_ports() -> Option<EphemeralRow> {
+    // /proc/sys/net answers for the opening thread's namespace.
+    let range = read_proc("/proc/sys/net/ipv4/ip_local_port_range")?;
+    let mut bounds = range.split_whitespace().map(str::parse::<u16>);
+    let (Some(Ok(lo)), Some(Ok(hi))) = (bounds.next(), bounds.next()) else {
+        return None;
+    };
+    let reserved = read_proc("/proc/sys/net/ipv4/ip_local_reserved_ports")
+        .map(|text| parse_port_list(&text))
+        .unwrap_or_default();
+    Some(EphemeralRow { lo, hi, reserved })
+}
+
+/// `1000-2000,3000` as ranges; a malformed item is skipped.
+fn parse_port_list(text: &str) -> Vec<(u16, u16)> {
+    text.trim()
+        .split(',')
+        .filter(|item| !item.is_empty())
+        .filter_map(|item| match item.split_once('-') {
+            Some((lo, hi)) => Some((lo.trim().parse().ok()?, hi.trim().parse().ok()?)),
+            None => {
+                let port = item.trim().parse().ok()?;
+                Some((port, port))
+            }
+        })
+        .collect()
+}
+
+/// The inode of this thread's network namespace (what /proc/thread-self/ns/net names), to
+/// tell namespaces apart: a fact cached for one must not answer for another.
+pub(crate) fn netns_id() -> Option<u64> {
+    let link = std::fs::read_link("/proc/thread-self/ns/net").ok()?;
+    link.to_str()?
+        .strip_prefix("net:[")?
+        .strip_suffix(']')?
+        .parse()
+        .ok()
+}
+
 /// `net.ipv4.ip_unprivileged_port_start`, read when explaining an EACCES.
 pub(crate) fn unprivileged_port_start() -> Option<u16> {
     read_proc("/proc/sys/net/ipv4/ip_unprivileged_port_start")?
@@ -413,15 +484,65 @@ mod tests {
         let text = "\
   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
    0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 4242 1
-   1: 0100007F:1F90 0100007F:9C40 01 00000000:00000000 00:00000000 00000000     0        0 4343 1
+   1: 0100007F:1F90 0100007F:9C40 01 00000000:00000000 00:00000000 00000000  1000        0 4343 1
+   2: 0100007F:1F91 0100007F:9C40 06 00000000:00000000 00:00000000 00000000     0        0 0 1
 ";
+        let rows = parse_socket_table(text, 8080, 8080, false);
         assert_eq!(
-            parse_socket_table(text, 8080, false, true),
-            vec![(4242, "127.0.0.1:8080".parse().unwrap())]
+            rows,
+            vec![
+                SocketRow {
+                    local: "127.0.0.1:8080".parse().unwrap(),
+                    remote: None,
+                    state: TCP_LISTEN,
+                    inode: 4242,
+                    uid: 0,
+                },
+                SocketRow {
+                    local: "127.0.0.1:8080".parse().unwrap(),
+                    remote: Some("127.0.0.1:40000".parse().unwrap()),
+                    state: 1,
+                    inode: 4343,
+                    uid: 1000,
+                },
+            ]
         );
+        assert_eq!(parse_socket_table(text, 8081, 8081, false).len(), 1);
         assert_eq!(
             parse_proc_ip("00000000000000000000000001000000", true),
             Some("::1".parse().unwrap())
         );
+        // An IPv4-mapped bind in tcp6 is the IPv4 address.
+        let mapped = "\
+  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 0000000000000000FFFF00000100007F:1F90 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 77 1
+";
+        assert_eq!(
+            parse_socket_table(mapped, 8080, 8080, true)[0].local,
+            "127.0.0.1:8080".parse::<SocketAddr>().unwrap()
+        );
+    }
+
+    #[test]
+    fn reserved_ports_parse_as_ranges() {
+        assert_eq!(
+            parse_port_list("1000-2000,3000,x,4000-\n"),
+            vec![(1000, 2000), (3000, 3000)]
+        );
+        assert_eq!(parse_port_list("\n"), vec![]);
+    }
+
+    #[test]
+    fn this_threads_namespace_and_range_are_read() {
+        assert!(netns_id().is_some());
+        let range = ephemeral_ports().unwrap();
+        assert!(range.lo <= range.hi, "{range:?}");
+    }
+
+    #[test]
+    fn holders_rank_listeners_first_then_bound_then_time_wait() {
+        assert!(state_rank(TCP_LISTEN, true) < state_rank(1, true));
+        assert!(state_rank(1, true) < state_rank(TCP_TIME_WAIT, true));
+        assert_eq!(state_rank(TCP_TIME_WAIT, false), 0);
     }
 }

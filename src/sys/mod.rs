@@ -14,9 +14,14 @@
 //! | `nonlocal_bind()` | `(net.ipv4.ip_nonlocal_bind, net.ipv6.ip_nonlocal_bind)`; `(false, false)` where unknown |
 //! | `port_privilege(port)` | `(ip_unprivileged_port_start, holds CAP_NET_BIND_SERVICE)`, read only as far as `port` needs |
 //! | `unprivileged_port_start()` | the first unprivileged port, to explain an EACCES |
-//! | `port_holder(addr, tcp)` | `(pid, command, bound address)` of the socket that conflicts with binding `addr` |
-//! | `tuple_is_live(port, remote)` | whether a socket from local `port` to `remote` is open; `None`: unknown |
+//! | `sockets_on_ports(lo, hi, tcp)` | every [`SocketRow`] (TCP or UDP, both families, every state) on a local port in `lo..=hi`: sock_diag filtered in the kernel, or /proc/net where sock_diag is missing; empty where unknown |
+//! | `port_holder(addr, tcp)` | the [`HolderRow`] (socket, pid, command) that conflicts with binding `addr`: a listener first, then a bound or connected socket, then a TIME_WAIT entry; `None` where unknown |
+//! | `holder_among(addr, tcp, rows)` | the same choice over rows already read (one lookup serves a whole range's verdict) |
 //! | `set_bind_address_no_port(socket)` | IP_BIND_ADDRESS_NO_PORT where it exists; a no-op elsewhere |
+//! | `set_local_port_range(socket, lo, hi)` | IP_LOCAL_PORT_RANGE (Linux 6.3): connect() picks a port in `lo..=hi` that makes the 4-tuple unique; an `io::Error` (ENOPROTOOPT, or `Unsupported` off Linux) where missing |
+//! | `ephemeral_ports()` | the [`EphemeralRow`]: `ip_local_port_range` and `ip_local_reserved_ports`; `None` where unknown |
+//! | `SOCKETS_LISTED` | whether `sockets_on_ports` knows (an empty answer is then "none") |
+//! | `netns_id()` | the inode of this thread's network namespace, to key facts cached per namespace; `None` off Linux |
 //! | [`LINUX_LOCAL_RULES`] | whether the loopback-prefix and directed-broadcast rules hold |
 //! | `watch()` | a [`Watch`] on link and address changes: rtnetlink events (RTMGRP_LINK, RTMGRP_IPV4_IFADDR, RTMGRP_IPV6_IFADDR) on Linux, whose `next(timeout)` polls its socket and answers [`Event`] `Changed`, `Resync` (ENOBUFS: events were lost) or `Timeout`; elsewhere `next` sleeps `POLL_INTERVAL` (250 ms) and answers `Changed` (watch.rs) |
 //! | `ipv6_disabled()` | whether IPv6 is off in this namespace (no /proc/sys/net/ipv6, or `conf.all.disable_ipv6=1`); `false` where unknown |
@@ -49,7 +54,9 @@ mod watch;
 pub(crate) use activation::{
     SocketFacts, own_pidfd_id, set_cloexec, socket_facts, take_listen_fds,
 };
-pub(crate) use errno::{is_family_unsupported, is_invalid_argument, is_no_device};
+pub(crate) use errno::{
+    is_family_unsupported, is_invalid_argument, is_no_device, is_option_missing,
+};
 pub(crate) use options::{
     REUSE_ADDRESS_MEANS_TIME_WAIT, bind_device, set_freebind, set_reuse_port,
 };
@@ -61,17 +68,21 @@ mod linux;
 #[cfg(target_os = "linux")]
 mod netlink;
 #[cfg(target_os = "linux")]
+mod sock_diag;
+#[cfg(target_os = "linux")]
 pub(crate) use linux::{
-    ipv6_disabled, nonlocal_bind, port_holder, port_privilege, read, set_bind_address_no_port,
-    tuple_is_live, unprivileged_port_start,
+    ephemeral_ports, holder_among, ipv6_disabled, netns_id, nonlocal_bind, port_holder,
+    port_privilege, read, set_bind_address_no_port, set_local_port_range, sockets_on_ports,
+    unprivileged_port_start,
 };
 
 #[cfg(not(target_os = "linux"))]
 mod other;
 #[cfg(not(target_os = "linux"))]
 pub(crate) use other::{
-    ipv6_disabled, nonlocal_bind, port_holder, port_privilege, read, set_bind_address_no_port,
-    tuple_is_live, unprivileged_port_start,
+    ephemeral_ports, holder_among, ipv6_disabled, netns_id, nonlocal_bind, port_holder,
+    port_privilege, read, set_bind_address_no_port, set_local_port_range, sockets_on_ports,
+    unprivileged_port_start,
 };
 
 /// The kernel's IPv4 rules for what is local beyond the listed addresses (Linux, fib_add_ifaddr
@@ -80,6 +91,10 @@ pub(crate) use other::{
 /// interface that is up binds. macOS and the BSDs need an alias for 127.0.0.2 (`ifconfig lo0
 /// alias 127.0.0.2`), and Windows binds only the listed addresses.
 pub(crate) const LINUX_LOCAL_RULES: bool = cfg!(target_os = "linux");
+
+/// Whether `sockets_on_ports` can list sockets here (sock_diag or /proc on Linux): where it
+/// cannot, an empty answer means "unknown", not "none".
+pub(crate) const SOCKETS_LISTED: bool = cfg!(target_os = "linux");
 
 /// What a caller needs to know about the machine: the backend reads that, and no more.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -140,6 +155,38 @@ pub(crate) struct LocalRouteRow {
     pub(crate) broadcast: bool,
     /// The interface the route names.
     pub(crate) index: Option<u32>,
+}
+
+/// One TCP or UDP socket on a local port, as the kernel lists it (sock_diag on Linux, or
+/// /proc/net/{tcp,udp}{,6} where sock_diag is missing). IPv4-mapped addresses are given as IPv4.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SocketRow {
+    pub(crate) local: std::net::SocketAddr,
+    /// The peer, for a connected socket (TCP in any state but LISTEN, a connected UDP socket).
+    pub(crate) remote: Option<std::net::SocketAddr>,
+    /// TCP_* from <net/tcp_states.h> (1 ESTABLISHED, 6 TIME_WAIT, 7 CLOSE: an unconnected
+    /// UDP socket or a bound TCP one, 10 LISTEN, ...).
+    pub(crate) state: u8,
+    /// The socket's inode, to find the process that holds it; 0 for TIME_WAIT (no socket).
+    pub(crate) inode: u64,
+    pub(crate) uid: u32,
+}
+
+/// The namespace's ephemeral ports: `net.ipv4.ip_local_port_range` (`lo..=hi`, which also
+/// covers IPv6) and the ranges of `net.ipv4.ip_local_reserved_ports`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct EphemeralRow {
+    pub(crate) lo: u16,
+    pub(crate) hi: u16,
+    pub(crate) reserved: Vec<(u16, u16)>,
+}
+
+/// The socket [`port_holder`] found, and its process where this user can see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct HolderRow {
+    pub(crate) socket: SocketRow,
+    pub(crate) pid: Option<u32>,
+    pub(crate) command: Option<String>,
 }
 
 /// What [`read`] found.

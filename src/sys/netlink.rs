@@ -16,6 +16,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use netlink_packet_core::{
     NLA_TYPE_MASK, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR,
     NLMSG_OVERRUN, NetlinkBuffer, NetlinkHeader, NetlinkMessage, NetlinkPayload,
+    NetlinkSerializable,
 };
 use netlink_packet_route::address::{AddressHeader, AddressMessage};
 use netlink_packet_route::link::{LinkAttribute, LinkExtentMask, LinkHeader, LinkMessage};
@@ -60,149 +61,80 @@ const DUMP_TRIES: u32 = 10;
 /// The kernel sends at most 32 KiB per datagram (netlink_recvmsg caps max_recvmsg_len).
 const RECV_BUFFER: usize = 64 * 1024;
 
-/// One rtnetlink socket and its receive buffer.
-pub(crate) struct Rtnl {
+/// One netlink socket connected to the kernel, with its sequence number and receive buffer:
+/// the layer rtnetlink ([`Rtnl`]) and sock_diag (`sock_diag.rs`) share. Requests are typed
+/// messages serialized by the rust-netlink crates; replies are read lazily, payload by
+/// payload, with the dump's end, its interruption and the kernel's errors handled here.
+pub(crate) struct Netlink {
     socket: Socket,
     seq: u32,
     buf: Vec<u8>,
-    /// Whether NETLINK_GET_STRICT_CHK took: the kernel filters dumps by interface.
-    strict: bool,
 }
 
 /// How a request ended.
-enum Reply {
+pub(crate) enum Reply {
     /// Every message was read.
     Done,
     /// The kernel said the dump was interrupted: read it again.
     Interrupted,
 }
 
-impl Rtnl {
-    /// A socket bound to the kernel, in this thread's network namespace.
-    pub(crate) fn open() -> io::Result<Rtnl> {
-        let socket = Socket::new(NETLINK_ROUTE)?;
+impl Netlink {
+    /// A socket of `protocol` (NETLINK_ROUTE, NETLINK_SOCK_DIAG), in this thread's network
+    /// namespace.
+    pub(crate) fn open(protocol: isize) -> io::Result<Netlink> {
+        let socket = Socket::new(protocol)?;
         // Connected to the kernel (port 0), which also binds a port id: the kernel refuses
         // unicasts from any other sender, so no other process can write into our replies.
         socket.connect(&SocketAddr::new(0, 0))?;
-        // Older kernels lack it and ignore a dump's filter; rows are filtered here then.
-        let strict = socket.set_netlink_get_strict_chk(true).is_ok();
-        Ok(Rtnl {
+        Ok(Netlink {
             socket,
             seq: 0,
             buf: Vec::with_capacity(RECV_BUFFER),
-            strict,
         })
     }
 
-    /// Every link, without statistics (RTEXT_FILTER_SKIP_STATS halves a dump's bytes).
-    pub(crate) fn links(&mut self) -> io::Result<Vec<LinkRow>> {
-        let mut message = LinkMessage::default();
-        message
-            .attributes
-            .push(LinkAttribute::ExtMask(vec![LinkExtentMask::SkipStats]));
-        let request = RouteNetlinkMessage::GetLink(message);
-        self.dump_retrying(&request, RTM_NEWLINK, parse_link)
-    }
-
-    /// The link named `name`, or `None` when the kernel has none (ENODEV).
-    pub(crate) fn link_by_name(&mut self, name: &str) -> io::Result<Option<LinkRow>> {
-        let mut message = LinkMessage::default();
-        message
-            .attributes
-            .push(LinkAttribute::IfName(name.to_owned()));
-        self.get_link(message)
-    }
-
-    /// The link with index `index`, or `None` when the kernel has none.
-    pub(crate) fn link_by_index(&mut self, index: u32) -> io::Result<Option<LinkRow>> {
-        let mut message = LinkMessage::default();
-        message.header.index = index;
-        self.get_link(message)
-    }
-
-    /// One link, by what `message` names, without statistics.
-    fn get_link(&mut self, mut message: LinkMessage) -> io::Result<Option<LinkRow>> {
-        message
-            .attributes
-            .push(LinkAttribute::ExtMask(vec![LinkExtentMask::SkipStats]));
-        self.get_one(
-            &RouteNetlinkMessage::GetLink(message),
-            RTM_NEWLINK,
-            parse_link,
-        )
-    }
-
-    /// The addresses of one family (`None`: both), of one interface (`None`: all). With strict
-    /// checking the kernel filters by interface; without, the rows are filtered here.
-    pub(crate) fn addrs(
-        &mut self,
-        ipv6: Option<bool>,
-        index: Option<u32>,
-    ) -> io::Result<Vec<AddrRow>> {
-        let mut message = AddressMessage::default();
-        message.header.family = match ipv6 {
-            None => AddressFamily::Unspec,
-            Some(false) => AddressFamily::Inet,
-            Some(true) => AddressFamily::Inet6,
-        };
-        if self.strict {
-            message.header.index = index.unwrap_or(0);
-        }
-        let request = RouteNetlinkMessage::GetAddress(message);
-        let mut rows = self.dump_retrying(&request, RTM_NEWADDR, parse_addr)?;
-        if let Some(index) = index {
-            rows.retain(|row| row.index == index);
-        }
-        Ok(rows)
-    }
-
-    /// The local or broadcast route that makes `ip` an address of this machine, as the
-    /// kernel's FIB finds it (RTM_F_FIB_MATCH, Linux 4.13): `None` when the address is not
-    /// local (its route is unicast, or there is none).
-    pub(crate) fn local_route(&mut self, ip: IpAddr) -> io::Result<Option<LocalRouteRow>> {
-        let mut message = RouteMessage::default();
-        message.header.address_family = match ip {
-            IpAddr::V4(_) => AddressFamily::Inet,
-            IpAddr::V6(_) => AddressFamily::Inet6,
-        };
-        message.header.destination_prefix_length = if ip.is_ipv4() { 32 } else { 128 };
-        message.header.flags = RouteFlags::FibMatch;
-        message
-            .attributes
-            .push(RouteAttribute::Destination(RouteAddress::from(ip)));
-        let route = match self.get_one(
-            &RouteNetlinkMessage::GetRoute(message),
-            RTM_NEWROUTE,
-            parse_route,
-        ) {
-            Ok(route) => route,
-            // No route at all (no default route, or no table yet): not local.
-            Err(err)
-                if matches!(
-                    err.raw_os_error(),
-                    Some(libc::ENETUNREACH | libc::EHOSTUNREACH | libc::ENOENT | libc::ESRCH)
-                ) =>
-            {
-                return Ok(None);
+    /// Sends `payload` with `flags` and the next sequence number; `extra` (whole attributes)
+    /// goes after the serialized message, inside its length (a sock_diag filter, which
+    /// netlink-packet-sock-diag's request type has no field for).
+    pub(crate) fn send<T>(&mut self, payload: T, flags: u16, extra: &[u8]) -> io::Result<()>
+    where
+        T: NetlinkSerializable + std::fmt::Debug,
+        NetlinkPayload<T>: From<T>,
+    {
+        self.seq = self.seq.wrapping_add(1);
+        let mut header = NetlinkHeader::default();
+        header.flags = flags;
+        header.sequence_number = self.seq;
+        let mut message = NetlinkMessage::new(header, NetlinkPayload::from(payload));
+        message.finalize();
+        let mut bytes = vec![0u8; message.buffer_len()];
+        message.serialize(&mut bytes);
+        if !extra.is_empty() {
+            bytes.extend_from_slice(extra);
+            let length = u32::try_from(bytes.len())
+                .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "request too long"))?;
+            if let Some(field) = bytes.get_mut(0..4) {
+                field.copy_from_slice(&length.to_ne_bytes());
             }
-            Err(err) => return Err(err),
-        };
-        Ok(route.filter(|r| r.broadcast || r.local).map(|r| r.row))
+        }
+        self.socket.send(&bytes, 0)?;
+        Ok(())
     }
 
-    /// A dump, read again while the kernel marks it interrupted.
-    fn dump_retrying<T>(
+    /// A dump (sent by `send` each time), read again while the kernel marks it interrupted.
+    pub(crate) fn dump_retrying<T>(
         &mut self,
-        request: &RouteNetlinkMessage,
+        send: &mut dyn FnMut(&mut Netlink) -> io::Result<()>,
         reply_type: u16,
-        parse: fn(&[u8]) -> Option<T>,
+        parse: &mut dyn FnMut(&[u8]) -> Option<T>,
     ) -> io::Result<Vec<T>> {
         for attempt in 0..DUMP_TRIES {
             if attempt > 1 {
                 std::thread::sleep(std::time::Duration::from_millis(1 << (attempt - 2)));
             }
             let mut rows = Vec::new();
-            self.send(request, NLM_F_REQUEST | NLM_F_DUMP)?;
+            send(self)?;
             if let Reply::Done = self.receive(reply_type, &mut |payload| {
                 rows.extend(parse(payload));
                 true
@@ -214,47 +146,14 @@ impl Rtnl {
             io::ErrorKind::Interrupted,
             format!(
                 "the kernel interrupted {DUMP_TRIES} dumps in a row (NLM_F_DUMP_INTR): the \
-                 interfaces kept changing while they were read"
+                 tables kept changing while they were read"
             ),
         ))
     }
 
-    /// A request for one object: its reply, `None` for ENODEV/EADDRNOTAVAIL.
-    fn get_one<T>(
-        &mut self,
-        request: &RouteNetlinkMessage,
-        reply_type: u16,
-        parse: fn(&[u8]) -> Option<T>,
-    ) -> io::Result<Option<T>> {
-        self.send(request, NLM_F_REQUEST)?;
-        let mut found = None;
-        let result = self.receive(reply_type, &mut |payload| {
-            found = parse(payload);
-            false
-        });
-        match result {
-            Ok(_) => Ok(found),
-            Err(err) if err.raw_os_error() == Some(libc::ENODEV) => Ok(None),
-            Err(err) => Err(err),
-        }
-    }
-
-    fn send(&mut self, request: &RouteNetlinkMessage, flags: u16) -> io::Result<()> {
-        self.seq = self.seq.wrapping_add(1);
-        let mut header = NetlinkHeader::default();
-        header.flags = flags;
-        header.sequence_number = self.seq;
-        let mut message = NetlinkMessage::new(header, NetlinkPayload::from(request.clone()));
-        message.finalize();
-        let mut bytes = vec![0u8; message.buffer_len()];
-        message.serialize(&mut bytes);
-        self.socket.send(&bytes, 0)?;
-        Ok(())
-    }
-
     /// Reads replies to the last request, handing each payload of `reply_type` to `each`
     /// (which says whether to go on), until the dump's end, an error, or `each` says stop.
-    fn receive(
+    pub(crate) fn receive(
         &mut self,
         reply_type: u16,
         each: &mut dyn FnMut(&[u8]) -> bool,
@@ -308,6 +207,153 @@ impl Rtnl {
                     _ => {}
                 }
             }
+        }
+    }
+}
+
+/// One rtnetlink socket: links, addresses and routes.
+pub(crate) struct Rtnl {
+    link: Netlink,
+    /// Whether NETLINK_GET_STRICT_CHK took: the kernel filters dumps by interface.
+    strict: bool,
+}
+
+impl Rtnl {
+    /// A socket bound to the kernel, in this thread's network namespace.
+    pub(crate) fn open() -> io::Result<Rtnl> {
+        let link = Netlink::open(NETLINK_ROUTE)?;
+        // Older kernels lack it and ignore a dump's filter; rows are filtered here then.
+        let strict = link.socket.set_netlink_get_strict_chk(true).is_ok();
+        Ok(Rtnl { link, strict })
+    }
+
+    /// Every link, without statistics (RTEXT_FILTER_SKIP_STATS halves a dump's bytes).
+    pub(crate) fn links(&mut self) -> io::Result<Vec<LinkRow>> {
+        let mut message = LinkMessage::default();
+        message
+            .attributes
+            .push(LinkAttribute::ExtMask(vec![LinkExtentMask::SkipStats]));
+        let request = RouteNetlinkMessage::GetLink(message);
+        self.dump(&request, RTM_NEWLINK, parse_link)
+    }
+
+    /// The link named `name`, or `None` when the kernel has none (ENODEV).
+    pub(crate) fn link_by_name(&mut self, name: &str) -> io::Result<Option<LinkRow>> {
+        let mut message = LinkMessage::default();
+        message
+            .attributes
+            .push(LinkAttribute::IfName(name.to_owned()));
+        self.get_link(message)
+    }
+
+    /// The link with index `index`, or `None` when the kernel has none.
+    pub(crate) fn link_by_index(&mut self, index: u32) -> io::Result<Option<LinkRow>> {
+        let mut message = LinkMessage::default();
+        message.header.index = index;
+        self.get_link(message)
+    }
+
+    /// One link, by what `message` names, without statistics.
+    fn get_link(&mut self, mut message: LinkMessage) -> io::Result<Option<LinkRow>> {
+        message
+            .attributes
+            .push(LinkAttribute::ExtMask(vec![LinkExtentMask::SkipStats]));
+        self.get_one(
+            &RouteNetlinkMessage::GetLink(message),
+            RTM_NEWLINK,
+            parse_link,
+        )
+    }
+
+    /// The addresses of one family (`None`: both), of one interface (`None`: all). With strict
+    /// checking the kernel filters by interface; without, the rows are filtered here.
+    pub(crate) fn addrs(
+        &mut self,
+        ipv6: Option<bool>,
+        index: Option<u32>,
+    ) -> io::Result<Vec<AddrRow>> {
+        let mut message = AddressMessage::default();
+        message.header.family = match ipv6 {
+            None => AddressFamily::Unspec,
+            Some(false) => AddressFamily::Inet,
+            Some(true) => AddressFamily::Inet6,
+        };
+        if self.strict {
+            message.header.index = index.unwrap_or(0);
+        }
+        let request = RouteNetlinkMessage::GetAddress(message);
+        let mut rows = self.dump(&request, RTM_NEWADDR, parse_addr)?;
+        if let Some(index) = index {
+            rows.retain(|row| row.index == index);
+        }
+        Ok(rows)
+    }
+
+    /// The local or broadcast route that makes `ip` an address of this machine, as the
+    /// kernel's FIB finds it (RTM_F_FIB_MATCH, Linux 4.13): `None` when the address is not
+    /// local (its route is unicast, or there is none).
+    pub(crate) fn local_route(&mut self, ip: IpAddr) -> io::Result<Option<LocalRouteRow>> {
+        let mut message = RouteMessage::default();
+        message.header.address_family = match ip {
+            IpAddr::V4(_) => AddressFamily::Inet,
+            IpAddr::V6(_) => AddressFamily::Inet6,
+        };
+        message.header.destination_prefix_length = if ip.is_ipv4() { 32 } else { 128 };
+        message.header.flags = RouteFlags::FibMatch;
+        message
+            .attributes
+            .push(RouteAttribute::Destination(RouteAddress::from(ip)));
+        let route = match self.get_one(
+            &RouteNetlinkMessage::GetRoute(message),
+            RTM_NEWROUTE,
+            parse_route,
+        ) {
+            Ok(route) => route,
+            // No route at all (no default route, or no table yet): not local.
+            Err(err)
+                if matches!(
+                    err.raw_os_error(),
+                    Some(libc::ENETUNREACH | libc::EHOSTUNREACH | libc::ENOENT | libc::ESRCH)
+                ) =>
+            {
+                return Ok(None);
+            }
+            Err(err) => return Err(err),
+        };
+        Ok(route.filter(|r| r.broadcast || r.local).map(|r| r.row))
+    }
+
+    /// A dump of `request`, read again while the kernel marks it interrupted.
+    fn dump<T>(
+        &mut self,
+        request: &RouteNetlinkMessage,
+        reply_type: u16,
+        parse: fn(&[u8]) -> Option<T>,
+    ) -> io::Result<Vec<T>> {
+        self.link.dump_retrying(
+            &mut |link| link.send(request.clone(), NLM_F_REQUEST | NLM_F_DUMP, &[]),
+            reply_type,
+            &mut |payload| parse(payload),
+        )
+    }
+
+    /// A request for one object: its reply, `None` for ENODEV/EADDRNOTAVAIL.
+    fn get_one<T>(
+        &mut self,
+        request: &RouteNetlinkMessage,
+        reply_type: u16,
+        parse: fn(&[u8]) -> Option<T>,
+    ) -> io::Result<Option<T>> {
+        self.link.send(request.clone(), NLM_F_REQUEST, &[])?;
+        let mut found = None;
+        let result = self.link.receive(reply_type, &mut |payload| {
+            found = parse(payload);
+            false
+        });
+        match result {
+            Ok(_) => Ok(found),
+            Err(err) if err.raw_os_error() == Some(libc::ENODEV) => Ok(None),
+            Err(err) => Err(err),
         }
     }
 }

@@ -64,13 +64,44 @@ pub(crate) fn set_bind_address_no_port(_socket: &socket2::Socket) -> io::Result<
 }
 
 /// Unknown: no /proc to read; the error says how to look.
-pub(crate) fn port_holder(_addr: SocketAddr, _tcp: bool) -> Option<(u32, String, SocketAddr)> {
+pub(crate) fn port_holder(_addr: SocketAddr, _tcp: bool) -> Option<super::HolderRow> {
     None
 }
 
-/// Unknown: a busy pinned 4-tuple is reported as TIME_WAIT, the usual cause.
-pub(crate) fn tuple_is_live(_port: u16, _remote: SocketAddr) -> Option<bool> {
+/// Unknown.
+pub(crate) fn holder_among(
+    _addr: SocketAddr,
+    _tcp: bool,
+    _rows: Vec<super::SocketRow>,
+) -> Option<super::HolderRow> {
     None
+}
+
+/// IP_LOCAL_PORT_RANGE is Linux's (6.3); the user-space port search runs elsewhere.
+pub(crate) fn set_local_port_range(
+    _socket: &socket2::Socket,
+    _lo: u16,
+    _hi: u16,
+) -> io::Result<()> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "IP_LOCAL_PORT_RANGE",
+    ))
+}
+
+/// Unknown.
+pub(crate) fn ephemeral_ports() -> Option<super::EphemeralRow> {
+    None
+}
+
+/// No namespaces to tell apart.
+pub(crate) fn netns_id() -> Option<u64> {
+    None
+}
+
+/// Unknown: the connect paths then report a busy pinned 4-tuple as TIME_WAIT, the usual cause.
+pub(crate) fn sockets_on_ports(_lo: u16, _hi: u16, _tcp: bool) -> Vec<super::SocketRow> {
+    Vec::new()
 }
 
 /// Every Unix but Linux has the classic fixed limit; Windows has none.

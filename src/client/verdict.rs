@@ -1,0 +1,127 @@
+//! The typed error of a failed connect.
+
+use std::io;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use super::ports::{source_ip, tuple_error};
+use crate::error::{Cause, Error, Phase, SocketState};
+use crate::socket::{self, Failure, Transport};
+use crate::sys;
+
+/// The typed error for a failed connect from `local` (`None`: no bind was made). A single
+/// pinned port whose 4-tuple is busy costs one lookup of that port's sockets, to tell a live
+/// connection (no wait frees it) from a TIME_WAIT entry; the source named is the address the
+/// kernel used.
+pub(super) fn connect_error(
+    failure: Failure,
+    local: Option<SocketAddr>,
+    remote: SocketAddr,
+    pinned: bool,
+) -> Error {
+    if failure.phase != Phase::Connect {
+        return failure.into_error(local.unwrap_or(remote), Transport::Tcp, None);
+    }
+    let source = failure.source;
+    match source.kind() {
+        io::ErrorKind::ConnectionRefused => Error::ConnectionRefused {
+            local,
+            remote,
+            source,
+        },
+        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => Error::TimedOut {
+            local,
+            remote,
+            timeout: None,
+            source,
+        },
+        io::ErrorKind::NetworkUnreachable => Error::NetworkUnreachable {
+            local,
+            remote,
+            source,
+        },
+        io::ErrorKind::HostUnreachable => Error::HostUnreachable {
+            local,
+            remote,
+            source,
+        },
+        io::ErrorKind::AddrInUse | io::ErrorKind::AddrNotAvailable if pinned => {
+            let local = local.unwrap_or(remote);
+            let local = SocketAddr::new(source_ip(local.ip(), remote), local.port());
+            let live = sys::sockets_on_ports(local.port(), local.port(), true)
+                .iter()
+                .any(|row| {
+                    row.remote == Some(remote)
+                        && row.local.port() == local.port()
+                        && SocketState::from_kernel(row.state) != SocketState::TimeWait
+                });
+            tuple_error(source, local, remote, live)
+        }
+        io::ErrorKind::AlreadyExists if source.raw_os_error().is_none() => {
+            // Our own self-connect marker (see self_connect_failure).
+            Error::SelfConnect {
+                local: local.unwrap_or(remote),
+                remote,
+            }
+        }
+        _ => socket::classify(
+            source,
+            local.unwrap_or(remote),
+            Phase::Connect,
+            Transport::Tcp,
+            None,
+        ),
+    }
+}
+
+/// A connection that came back to itself, as a failure to classify like the others.
+pub(super) fn self_connect_failure(local: SocketAddr) -> Failure {
+    Failure {
+        source: io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            format!("{local} connected to itself"),
+        ),
+        phase: Phase::Connect,
+    }
+}
+
+/// The failure of a connect that did not finish within `timeout`.
+pub(super) fn deadline_failure(timeout: Duration) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::TimedOut,
+        format!("connect() did not finish in {timeout:?}"),
+    )
+}
+
+/// Adds the caller's timeout to a `timed_out` error.
+pub(super) fn with_timeout(err: Error, timeout: Option<Duration>) -> Error {
+    match err {
+        Error::TimedOut {
+            local,
+            remote,
+            source,
+            ..
+        } => Error::TimedOut {
+            local,
+            remote,
+            timeout,
+            source,
+        },
+        Error::PortRangeExhausted {
+            range,
+            remote,
+            attempts,
+            ports,
+            kernel_refusal,
+            last,
+        } => Error::PortRangeExhausted {
+            range,
+            remote,
+            attempts,
+            ports,
+            kernel_refusal,
+            last: Cause::new(with_timeout(last.into_inner(), timeout)),
+        },
+        other => other,
+    }
+}
