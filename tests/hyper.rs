@@ -141,6 +141,11 @@ async fn a_pooled_client_stays_inside_the_range() {
         assert!(range.contains(&peer.port()), "the server accepted {peer}");
     }
     let connections: BTreeSet<SocketAddr> = peers.iter().copied().collect();
+    eprintln!(
+        "50 requests over {} connections from {} ports of {range:?}",
+        peers.len(),
+        connections.len()
+    );
     assert!(
         connections.len() > 1,
         "one connection served 8 concurrent requests: {peers:?}"
