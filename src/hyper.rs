@@ -2,48 +2,7 @@
 //! `Client` that connects through a [`Connector`], so every HTTP connection leaves from the
 //! pinned source: a port of a `port:` range, a local address, an interface.
 //!
-//! hyper-util's own `HttpConnector` sets a local address and an interface, but not a port; this
-//! one takes any source a [`BindTarget`](crate::BindTarget) can name.
-//!
-//! ```no_run
-//! use bindpolicy::BindTarget;
-//! use http_body_util::Empty;
-//! use hyper::body::Bytes;
-//! use hyper_util::client::legacy::Client;
-//! use hyper_util::client::legacy::connect::HttpInfo;
-//! use hyper_util::rt::TokioExecutor;
-//! use std::time::Duration;
-//!
-//! # async fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-//! let source: BindTarget = "port:40000-40099".parse()?;
-//! let connector = source.connector().timeout(Duration::from_secs(5)).into_hyper();
-//! let client = Client::builder(TokioExecutor::new())
-//!     .pool_max_idle_per_host(8)
-//!     .build::<_, Empty<Bytes>>(connector);
-//! let response = client.get("http://example.com/".parse()?).await?;
-//! let local = response.extensions().get::<HttpInfo>().map(HttpInfo::local_addr);
-//! println!("{} from {local:?}", response.status());
-//! # Ok(())
-//! # }
-//! ```
-//!
-//! # The pool and the range
-//!
-//! The client's pool opens a second connection to a host as soon as a request finds every
-//! pooled one busy, before the first returns, so the source needs as many ports as connections
-//! can be open at once to one destination: use a range at least as large as the pool (and as
-//! the concurrency). A single pinned port serves one connection per destination address; a
-//! second, concurrent one fails with `addr_in_use` (the 4-tuple is taken), and which request
-//! fails depends on timing.
-//!
-//! # TLS
-//!
-//! The stream is plain TCP. For `https` URIs, wrap the connector in a TLS connector that takes
-//! an inner connector (hyper-rustls' `HttpsConnectorBuilder::wrap_connector`, hyper-tls'
-//! `HttpsConnector::from`): it connects through this one, then runs the handshake, and reports
-//! the ALPN protocol itself. The connector defaults to port 443 for an `https` URI and accepts
-//! it, unlike hyper-util's `HttpConnector`, which refuses a scheme other than `http` unless
-//! told otherwise.
+//! The type's docs carry the example, the pool rule and TLS: this module is private.
 
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
@@ -62,7 +21,52 @@ use crate::error::{Error, ErrorKind, Phase, Result};
 /// A connector for hyper-util's legacy `Client` (feature `hyper`): a
 /// `tower_service::Service<http::Uri>` that connects through a [`Connector`], so each
 /// connection's source is the pinned one. Made by [`Connector::into_hyper`] or
-/// [`PinnedConnector::new`]; see the [module docs](self) for an example, the pool and TLS.
+/// [`PinnedConnector::new`].
+///
+/// hyper-util's own `HttpConnector` sets a local address and an interface, but not a port; this
+/// one takes any source a [`BindTarget`](crate::BindTarget) can name.
+///
+/// ```no_run
+/// use bindpolicy::BindTarget;
+/// use http_body_util::Empty;
+/// use hyper::body::Bytes;
+/// use hyper_util::client::legacy::Client;
+/// use hyper_util::client::legacy::connect::HttpInfo;
+/// use hyper_util::rt::TokioExecutor;
+/// use std::time::Duration;
+///
+/// # async fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+/// let source: BindTarget = "port:40000-40099".parse()?;
+/// let connector = source.connector().timeout(Duration::from_secs(5)).into_hyper();
+/// let client = Client::builder(TokioExecutor::new())
+///     .pool_max_idle_per_host(8)
+///     .build::<_, Empty<Bytes>>(connector);
+/// let response = client.get("http://example.com/".parse()?).await?;
+/// let local = response.extensions().get::<HttpInfo>().map(HttpInfo::local_addr);
+/// println!("{} from {local:?}", response.status());
+/// # Ok(())
+/// # }
+/// ```
+///
+/// # The pool and the range
+///
+/// The client's pool opens a second connection to a host as soon as a request finds every
+/// pooled one busy, before the first returns, so the source needs as many ports as connections
+/// can be open at once to one destination: use a range at least as large as the pool (and as
+/// the concurrency). A single pinned port serves one connection per destination address; a
+/// second, concurrent one fails with `addr_in_use` (the 4-tuple is taken), and which request
+/// fails depends on timing.
+///
+/// # TLS
+///
+/// The stream is plain TCP. For `https` URIs, wrap the connector in a TLS connector that takes
+/// an inner connector (hyper-rustls' `HttpsConnectorBuilder::wrap_connector`, hyper-tls'
+/// `HttpsConnector::from`): it connects through this one, then runs the handshake, and reports
+/// the ALPN protocol itself. The connector defaults to port 443 for an `https` URI and accepts
+/// it, unlike hyper-util's `HttpConnector`, which refuses a scheme other than `http` unless
+/// told otherwise.
+///
+/// # What a connect does
 ///
 /// For each URI it:
 ///
@@ -77,8 +81,10 @@ use crate::error::{Error, ErrorKind, Phase, Result};
 ///    follows the remote, so it works for both families);
 /// 4. sets TCP_NODELAY (on by default, as reqwest sets it; hyper-util's `HttpConnector` leaves
 ///    it off unless `set_nodelay(true)`), see [`PinnedConnector::nodelay`];
-/// 5. returns the stream as hyper-util's `TokioIo`, whose `Connection` impl gives the client
-///    the local and remote addresses (`HttpInfo` in the response's extensions).
+/// 5. returns the stream as hyper-util's `TokioIo`, whose `Connection` impl (hyper-util's, for
+///    `TcpStream`) reports `Connected::new()` with the local and remote addresses: `HttpInfo`
+///    in each response's extensions; not proxied, no ALPN (a TLS connector around this one
+///    reports its own).
 ///
 /// When every address fails, the error is the last attempt's (`family_mismatch` only when no
 /// address was of the source's family). `poll_ready` is always ready; cloning is cheap (the
