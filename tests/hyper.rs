@@ -26,6 +26,21 @@ use hyper_util::client::legacy::connect::HttpInfo;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use tower_service::Service;
 
+/// What hyper-util's legacy `Client` requires of a connector, checked at compile time.
+const _: () = {
+    const fn connector<C>()
+    where
+        C: Service<Uri, Response = TokioIo<tokio::net::TcpStream>, Error = Error>
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        C::Future: Send + Unpin + 'static,
+    {
+    }
+    connector::<PinnedConnector>()
+};
+
 /// Another band than the other client tests use for the same pid.
 static BLOCKS: PortBlocks = PortBlocks::new(130);
 
