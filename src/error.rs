@@ -335,6 +335,31 @@ pub enum Error {
         source: io::Error,
     },
 
+    /// A URI to connect to has no host, e.g. a request's relative target `/index.html`: there
+    /// is nothing to resolve (the `hyper` feature's `PinnedConnector`).
+    #[error(
+        "cannot connect to {uri:?}: it has no host; give an absolute URI such as http://example.com/"
+    )]
+    UriWithoutHost {
+        /// The URI, as written.
+        uri: String,
+    },
+
+    /// A host name resolved to no address (the `hyper` feature's `PinnedConnector`): the
+    /// resolver failed (the OS error is the source), or it answered with no address.
+    #[error(
+        "the host name {host:?} did not resolve to any address; check the name and this machine's DNS setup, or connect to an IP address"
+    )]
+    HostNotFound {
+        /// The host name, as the URI gave it.
+        host: String,
+        /// The port that was to be connected to.
+        port: u16,
+        /// The resolver's error; `None` when it answered with no address.
+        #[source]
+        source: Option<io::Error>,
+    },
+
     /// The process was socket-activated, and the sockets the service manager handed over do not
     /// match what the target resolves to (or inheriting is required and nothing was handed
     /// over). The message names what was handed over, what the target wants, and the fix: the
@@ -850,6 +875,10 @@ pub enum ErrorKind {
     Io,
     /// The sockets a service manager handed over do not match the target.
     InheritedMismatch,
+    /// A URI has no host to connect to.
+    InvalidUri,
+    /// A host name resolved to no address.
+    HostNotFound,
 }
 
 impl ErrorKind {
@@ -883,6 +912,8 @@ impl ErrorKind {
             ErrorKind::AddressWaitTimedOut => "address_wait_timed_out",
             ErrorKind::Io => "io",
             ErrorKind::InheritedMismatch => "inherited_mismatch",
+            ErrorKind::InvalidUri => "invalid_uri",
+            ErrorKind::HostNotFound => "host_not_found",
         }
     }
 
@@ -894,13 +925,16 @@ impl ErrorKind {
             | ErrorKind::NotListenable
             | ErrorKind::Overlap
             | ErrorKind::EnvInvalid
-            | ErrorKind::InheritedMismatch => io::ErrorKind::InvalidInput,
+            | ErrorKind::InheritedMismatch
+            | ErrorKind::InvalidUri => io::ErrorKind::InvalidInput,
             ErrorKind::PolicyViolation => io::ErrorKind::PermissionDenied,
             ErrorKind::EnvNotSet => io::ErrorKind::NotFound,
             ErrorKind::AddrNotAvailable | ErrorKind::TimeWait | ErrorKind::DadFailed => {
                 io::ErrorKind::AddrNotAvailable
             }
-            ErrorKind::InterfaceNotFound | ErrorKind::NoAddress => io::ErrorKind::NotFound,
+            ErrorKind::InterfaceNotFound | ErrorKind::NoAddress | ErrorKind::HostNotFound => {
+                io::ErrorKind::NotFound
+            }
             ErrorKind::ZoneRequired => io::ErrorKind::InvalidInput,
             ErrorKind::FamilyUnsupported | ErrorKind::Unsupported => io::ErrorKind::Unsupported,
             ErrorKind::AddrInUse | ErrorKind::PortRangeExhausted | ErrorKind::SelfConnect => {
@@ -951,6 +985,8 @@ impl Error {
             Error::AddressWaitTimedOut { .. } => ErrorKind::AddressWaitTimedOut,
             Error::Io { .. } => ErrorKind::Io,
             Error::InheritedMismatch(_) => ErrorKind::InheritedMismatch,
+            Error::UriWithoutHost { .. } => ErrorKind::InvalidUri,
+            Error::HostNotFound { .. } => ErrorKind::HostNotFound,
         }
     }
 }

@@ -102,7 +102,9 @@
 //! [`ListenOptions`], with [`DialectWarning`]s apart from the [`DialectError`]; [`Dialect::write`]
 //! for nginx, HAProxy, systemd and Docker; it imports `target` and `listen` only),
 //! `serde` (feature `serde`), `axum` (feature `axum`: the tokio listeners as an
-//! `axum::serve::Listener`) and `clap` (feature `clap`: `ListenArgs`, beside config).
+//! `axum::serve::Listener`), `hyper` (feature `hyper`: `PinnedConnector`, a [`Connector`] as
+//! hyper-util's client connector; it imports `client` and `error` only) and `clap` (feature
+//! `clap`: `ListenArgs`, beside config).
 //!
 //! # Serving every socket
 //!
@@ -151,6 +153,9 @@
 //!   (`TokioListeners` and `TokioUdpSockets`, with `accept` and `recv_from` over every socket).
 //! - `axum`: `TokioListeners` is an `axum::serve::Listener` (axum 0.8); `Peer` is the
 //!   `ConnectInfo` for a handler.
+//! - `hyper`: `PinnedConnector` (`Connector::into_hyper`), a connector for hyper-util's legacy
+//!   `Client` (a `tower_service::Service<http::Uri>`), so HTTP requests leave from a pinned
+//!   source port; TLS connectors wrap it. Implies `tokio`.
 //! - `clap`: `ListenArgs` (`--listen`, `--backlog`, `--dual-stack`, `--reuse-port`,
 //!   `--freebind`, `--bind-device`) for `#[command(flatten)]`, and `parse_listen_target`.
 //!
@@ -190,6 +195,8 @@ mod config;
 mod dialect;
 mod error;
 mod explain;
+#[cfg(feature = "hyper")]
+mod hyper;
 mod interfaces;
 mod listen;
 mod policy;
@@ -219,6 +226,8 @@ pub use crate::error::{
     Protocol, RangeUse, Result, SocketState,
 };
 pub use crate::explain::Explanation;
+#[cfg(feature = "hyper")]
+pub use crate::hyper::PinnedConnector;
 pub use crate::interfaces::{
     Dad, Interface, InterfaceAddr, Interfaces, LocalRoute, NonlocalBind, PortPrivilege, Scope,
     ScopeError,

@@ -75,6 +75,8 @@ const fn feature_types_are_send_and_sync() {
     }
     #[cfg(feature = "axum")]
     assert_send_sync::<bindpolicy::Peer>();
+    #[cfg(feature = "hyper")]
+    assert_send_sync::<bindpolicy::PinnedConnector>();
     #[cfg(feature = "clap")]
     {
         assert_send_sync::<bindpolicy::ListenArgs>();

@@ -176,6 +176,18 @@ fn every_variant() -> Vec<(Error, ErrorKind, &'static str, io::ErrorKind)> {
             "io",
             Io::Other,
         ),
+        (
+            Error::UriWithoutHost { uri: "/index.html".into() },
+            ErrorKind::InvalidUri,
+            "invalid_uri",
+            Io::InvalidInput,
+        ),
+        (
+            Error::HostNotFound { host: "example.invalid".into(), port: 80, source: Some(os(Io::Other)) },
+            ErrorKind::HostNotFound,
+            "host_not_found",
+            Io::NotFound,
+        ),
     ]
 }
 
@@ -269,9 +281,9 @@ fn kind_names_are_distinct_snake_case() {
         .collect();
     names.sort_unstable();
     names.dedup();
-    // 23 `Error` variants and 5 of `ConfigError`'s own share 25 kinds: AddrNotLocal and
+    // 25 `Error` variants and 5 of `ConfigError`'s own share 27 kinds: AddrNotLocal and
     // ZoneMismatch are AddrNotAvailable, and EnvNotUnicode is EnvInvalid.
-    assert_eq!(names.len(), 25, "{names:?}");
+    assert_eq!(names.len(), 27, "{names:?}");
     for name in names {
         assert!(
             !name.is_empty() && name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),

@@ -4,7 +4,8 @@
 //! server's IPv4 and IPv6 addresses. Every socket answers, and the body names the client's
 //! address (the handler saw the peer). axum and hyper shut down gracefully on SIGINT: a
 //! request in flight completes, then the port is closed. The clap flags: `--listen port:40000`
-//! is a usage error (exit 2) with the did-you-mean, and `--help` shows the grammar.
+//! is a usage error (exit 2) with the did-you-mean, and `--help` shows the grammar. With
+//! feature `hyper`, examples/http_client.rs fetches from hyper_server through a pinned range.
 //!
 //! The binaries are those cargo builds for `cargo test` (and .ci/run's `cargo build
 //! --examples --all-features`), in target/debug/examples.
@@ -201,6 +202,44 @@ fn axum_server_answers_on_127_0_0_1_and_ipv6_loopback() {
 #[test]
 fn hyper_server_answers_on_127_0_0_1_and_ipv6_loopback() {
     on_localhost(Example::Hyper);
+}
+
+/// examples/http_client.rs against examples/hyper_server.rs on `localhost:0`: a GET to
+/// 127.0.0.1 and to [::1] from a pinned range; the client prints the status and a local port
+/// inside the range, and the server's answer names that same port.
+#[cfg(feature = "hyper")]
+#[test]
+fn http_client_fetches_from_a_pinned_port_range() {
+    static BLOCKS: support::ports::PortBlocks = support::ports::PortBlocks::new(170);
+    let mut command = Command::new(example_path("hyper_server"));
+    command.arg("localhost:0");
+    let mut server = Server::start(command);
+    let port = server.port();
+    let first = BLOCKS.free(8);
+    let source = format!("port:{first}-{}", first + 7);
+    for host in ["127.0.0.1", "[::1]"] {
+        let url = format!("http://{host}:{port}/");
+        let output = Command::new(example_path("http_client"))
+            .args([&url, &source])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{output:#?}");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(stdout.contains(&format!("GET {url}: 200 OK")), "{stdout}");
+        let local: u16 = stdout
+            .split("(local port ")
+            .nth(1)
+            .and_then(|rest| rest.split(')').next())
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("no local port in {stdout}"));
+        assert!((first..=first + 7).contains(&local), "{stdout}");
+        assert!(
+            stdout.contains(&format!("hello {host}:{local}, you reached {host}:{port}")),
+            "{stdout}"
+        );
+        server.wait_for("served");
+    }
+    server.stop(Example::Hyper);
 }
 
 #[test]
