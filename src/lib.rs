@@ -219,7 +219,7 @@ pub use crate::error::{
 };
 pub use crate::explain::Explanation;
 pub use crate::interfaces::{
-    Dad, Interface, InterfaceAddr, Interfaces, LocalRoute, NonlocalBind, PortPrivilege, Scope,
+    Dad, Deployment, Interface, InterfaceAddr, Interfaces, LocalRoute, NonlocalBind, PortPrivilege, Scope,
     ScopeError,
 };
 pub use crate::listen::{
