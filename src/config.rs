@@ -312,8 +312,11 @@ impl ListenConfig {
                 ),
             });
         }
-        let resolved: Vec<(&BindTarget, &Resolved)> =
-            self.listen.iter().zip(plans.iter().map(|(r, _)| r)).collect();
+        let resolved: Vec<(&BindTarget, &Resolved)> = self
+            .listen
+            .iter()
+            .zip(plans.iter().map(|(r, _)| r))
+            .collect();
         if let Some(overlap) = same_address(&resolved) {
             return Err(ConfigError::Overlap(Box::new(overlap)));
         }

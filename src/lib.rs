@@ -219,8 +219,8 @@ pub use crate::error::{
 };
 pub use crate::explain::Explanation;
 pub use crate::interfaces::{
-    Dad, Deployment, Interface, InterfaceAddr, Interfaces, LocalRoute, NonlocalBind, PortPrivilege, Scope,
-    ScopeError,
+    Dad, Deployment, Interface, InterfaceAddr, Interfaces, LocalRoute, NonlocalBind, PortPrivilege,
+    Scope, ScopeError,
 };
 pub use crate::listen::{
     Bound, FreeBind, ListenOptions, Listeners, PortInUse, PortStatus, UdpSockets,

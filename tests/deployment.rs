@@ -80,7 +80,11 @@ fn a_loopback_target_in_a_container_warns_first() {
 #[test]
 fn targets_beyond_the_loopback_in_a_container_do_not_warn() {
     for spec in ["*:8080", "0.0.0.0:8080", "eth0:8080", "192.168.71.67:8080"] {
-        assert_eq!(messages(spec, &in_container()), Vec::<String>::new(), "{spec}");
+        assert_eq!(
+            messages(spec, &in_container()),
+            Vec::<String>::new(),
+            "{spec}"
+        );
     }
     // And a loopback target outside a container does not either.
     assert_eq!(kinds("localhost:8080", &seed()), Vec::<&str>::new());
@@ -108,13 +112,12 @@ fn under_wsl2_a_target_without_127_0_0_1_or_0_0_0_0_warns() {
         );
         assert!(kinds(spec, &under_wsl(2)).contains(&"wsl_not_forwarded"));
     }
-    for spec in [
-        "*:8080",
-        "0.0.0.0:8080",
-        "localhost:8080",
-        "127.0.0.1:8080",
-    ] {
-        assert_eq!(messages(spec, &under_wsl(2)), Vec::<String>::new(), "{spec}");
+    for spec in ["*:8080", "0.0.0.0:8080", "localhost:8080", "127.0.0.1:8080"] {
+        assert_eq!(
+            messages(spec, &under_wsl(2)),
+            Vec::<String>::new(),
+            "{spec}"
+        );
     }
     // WSL 1 shares Windows' network stack: nothing to forward.
     assert_eq!(messages("[::1]:8080", &under_wsl(1)), Vec::<String>::new());
@@ -122,7 +125,11 @@ fn under_wsl2_a_target_without_127_0_0_1_or_0_0_0_0_warns() {
 
 #[test]
 fn on_macos_ports_5000_and_7000_warn_of_airplay() {
-    for (spec, port) in [("*:5000", 5000), ("localhost:7000", 7000), ("eth0:5000", 5000)] {
+    for (spec, port) in [
+        ("*:5000", 5000),
+        ("localhost:7000", 7000),
+        ("eth0:5000", 5000),
+    ] {
         assert_eq!(
             messages(spec, &on_macos()),
             [format!(
@@ -183,7 +190,10 @@ fn an_explanation_leads_with_where_the_server_runs() {
     );
     // Other warnings stay at the end.
     let wsl = resolve("[::1]:0", &under_wsl(2)).explain().to_string();
-    assert!(wsl.starts_with("Beware: under WSL 2, Windows forwards"), "{wsl}");
+    assert!(
+        wsl.starts_with("Beware: under WSL 2, Windows forwards"),
+        "{wsl}"
+    );
     assert!(!wsl.ends_with("still is not shared)."), "{wsl}");
 }
 
@@ -204,15 +214,15 @@ fn the_json_of_a_deployment_warning_is_its_kind_and_message() {
 fn a_deployment_is_built_from_data_and_says_what_it_is() {
     assert_eq!(Deployment::host(), Deployment::default());
     assert_eq!(Interfaces::default().deployment(), &Deployment::host());
-    assert_eq!(
-        Deployment::host().to_string(),
-        "no container, WSL or macOS"
-    );
+    assert_eq!(Deployment::host().to_string(), "no container, WSL or macOS");
     let both = Deployment::host()
         .with_container("docker (/.dockerenv, root on overlay)")
         .with_wsl(2);
     assert!(both.is_container());
-    assert_eq!(both.container(), Some("docker (/.dockerenv, root on overlay)"));
+    assert_eq!(
+        both.container(),
+        Some("docker (/.dockerenv, root on overlay)")
+    );
     assert_eq!(both.wsl(), Some(2));
     assert!(!both.is_macos());
     assert_eq!(
@@ -234,7 +244,13 @@ fn this_machine_gets_no_deployment_warning() {
         Interfaces::current().unwrap().deployment(),
         &Deployment::host()
     );
-    for spec in ["localhost:0", "127.0.0.1:0", "*:5000", "0.0.0.0:7000", "lo:0"] {
+    for spec in [
+        "localhost:0",
+        "127.0.0.1:0",
+        "*:5000",
+        "0.0.0.0:7000",
+        "lo:0",
+    ] {
         let target: BindTarget = spec.parse().unwrap();
         let resolved = target.resolve().unwrap();
         assert!(

@@ -120,12 +120,17 @@ pub(crate) struct Markers<'a> {
 pub(crate) fn container(m: &Markers<'_>) -> (Option<String>, Option<String>) {
     if let Pid1Environ::Read(bytes) = m.pid1 {
         if let Some(name) = environ_container(bytes) {
-            return (Some(format!("{name} (container={name} in /proc/1/environ)")), None);
+            return (
+                Some(format!("{name} (container={name} in /proc/1/environ)")),
+                None,
+            );
         }
     }
     if let Some(name) = m.own.map(str::trim).filter(|n| !n.is_empty()) {
         return (
-            Some(format!("{name} (container={name} in this process's environment)")),
+            Some(format!(
+                "{name} (container={name} in this process's environment)"
+            )),
             None,
         );
     }
@@ -203,19 +208,19 @@ pub(crate) fn cgroup_engine(cgroup: &str) -> Option<&'static str> {
 /// (a later one covers an earlier one). Each line is `ID PARENT MAJ:MIN ROOT MOUNTPOINT
 /// OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPEROPTIONS` (proc_pid_mountinfo(5)).
 pub(crate) fn root_fs_type(mountinfo: &str) -> Option<&str> {
-    mountinfo
-        .lines()
-        .filter_map(|line| {
-            let (mount, fs) = line.split_once(" - ")?;
-            let point = mount.split(' ').nth(4)?;
-            (point == "/").then(|| fs.split(' ').next())?
-        })
-        .last()
+    mountinfo.lines().rev().find_map(|line| {
+        let (mount, fs) = line.split_once(" - ")?;
+        let point = mount.split(' ').nth(4)?;
+        (point == "/").then(|| fs.split(' ').next())?
+    })
 }
 
 /// Whether a root file system type is what Docker's (and podman's) storage drivers mount.
 fn is_overlay(fs: &str) -> bool {
-    matches!(fs, "overlay" | "fuse.fuse-overlayfs" | "fuse-overlayfs" | "aufs")
+    matches!(
+        fs,
+        "overlay" | "fuse.fuse-overlayfs" | "fuse-overlayfs" | "aufs"
+    )
 }
 
 /// The WSL version from `/proc/sys/kernel/osrelease`: `5.15.153.1-microsoft-standard-WSL2`
@@ -267,10 +272,7 @@ mod tests {
 
     #[test]
     fn an_unreadable_pid1_environ_is_unknown_not_a_marker() {
-        assert_eq!(
-            container(&markers(&Pid1Environ::Unreadable)),
-            (None, None)
-        );
+        assert_eq!(container(&markers(&Pid1Environ::Unreadable)), (None, None));
         // Other variables that merely contain the word are not the marker.
         let pid1 = Pid1Environ::Read(b"CONTAINER_NAME=web\0mycontainer=x\0".to_vec());
         assert_eq!(container(&markers(&pid1)), (None, None));
@@ -306,11 +308,11 @@ mod tests {
     #[test]
     fn cgroup_paths_name_the_engine() {
         for (cgroup, engine) in [
-            ("12:memory:/docker/3f4e5d\n0::/docker/3f4e5d\n", Some("docker")),
             (
-                "0::/system.slice/docker-3f4e5d6a.scope\n",
+                "12:memory:/docker/3f4e5d\n0::/docker/3f4e5d\n",
                 Some("docker"),
             ),
+            ("0::/system.slice/docker-3f4e5d6a.scope\n", Some("docker")),
             (
                 "0::/kubepods.slice/kubepods-burstable.slice/cri-containerd-ab.scope\n",
                 Some("kubernetes"),
@@ -351,7 +353,10 @@ mod tests {
         };
         assert_eq!(
             container(&on_overlay),
-            (Some("docker (/.dockerenv, root on overlay)".to_owned()), None)
+            (
+                Some("docker (/.dockerenv, root on overlay)".to_owned()),
+                None
+            )
         );
         let in_cgroup = Markers {
             dockerenv: true,
@@ -416,7 +421,7 @@ mod tests {
         assert_eq!(row.container, None, "{row:?}");
         assert_eq!(row.wsl, None, "{row:?}");
         assert!(!row.macos);
-        assert!(!MACOS);
+        const { assert!(!MACOS) };
         if std::fs::symlink_metadata("/.dockerenv").is_ok() {
             let reason = row.discounted.as_deref().unwrap_or_default();
             assert!(
