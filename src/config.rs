@@ -263,34 +263,72 @@ impl ListenConfig {
     /// Lints, resolves (one enumeration for all targets), checks the policy, then binds, in
     /// that order. All or nothing: on any error every listener already bound is closed.
     ///
+    /// An `fd:N` or `fd:NAME` target takes the socket the service manager handed over, as
+    /// [`BindTarget::listen_with`] does, at the resolve step: its address is known only then.
+    /// That address (a dual-stack `[::]:P` as `*:P`) stands for it before the policy and the
+    /// overlap check, so a `.socket` unit cannot widen what the section allows. Ordinary
+    /// targets inherit as [`ListenOptions::inherit`] says.
+    ///
+    /// ```
+    /// use bindpolicy::{BindTarget, ErrorKind, ListenConfig};
+    ///
+    /// // Not socket-activated: an fd: target is refused, and nothing else was bound.
+    /// let config = ListenConfig::new(["localhost:0".parse()?, "fd:web".parse()?]);
+    /// let err = config.listen().unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::InheritedMismatch);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
     /// # Errors
     ///
     /// [`ConfigError::Overlap`] for the first lint finding, [`ConfigError::Policy`], and
     /// [`ConfigError::Bind`] with any error of [`BindTarget::resolve_with`] and
-    /// [`Resolved::listen_with`]. The facts are those of [`Interfaces::current_for`], a
-    /// superset of what [`BindTarget::resolve`] reads: each target gets the verdict
-    /// `resolve()` gives it, and the policy's fix can name any address of the machine.
+    /// [`Resolved::listen_with`] (and, for an `fd:` target, `inherited_mismatch` as
+    /// [`BindTarget::listen_with`] gives it). The facts are those of
+    /// [`Interfaces::current_for`], a superset of what [`BindTarget::resolve`] reads: each
+    /// target gets the verdict `resolve()` gives it, and the policy's fix can name any address
+    /// of the machine.
     pub fn listen(&self) -> Result<Vec<Listeners>, ConfigError> {
         if let Some(overlap) = self.lint().into_iter().next() {
             return Err(ConfigError::Overlap(Box::new(overlap)));
         }
         let interfaces = Interfaces::current_for(&self.listen)?;
-        let resolved = self
+        // Each target's plan: what it resolves to, and the listener of an fd: target, taken.
+        let mut plans: Vec<(Resolved, Option<Listeners>)> = Vec::with_capacity(self.listen.len());
+        for t in &self.listen {
+            plans.push(match t {
+                BindTarget::Inherited(which) => {
+                    let (listeners, resolved) =
+                        crate::listen::inherited_listen(t, which, &self.options, &interfaces)?;
+                    (resolved, Some(listeners))
+                }
+                _ => (
+                    crate::listen::freebind_fallback(
+                        t.resolve_with(&interfaces),
+                        t,
+                        &self.options,
+                    )?,
+                    None,
+                ),
+            });
+        }
+        let resolved: Vec<(&BindTarget, &Resolved)> = self
             .listen
             .iter()
-            .map(|t| {
-                crate::listen::freebind_fallback(t.resolve_with(&interfaces), t, &self.options)
-            })
-            .collect::<Result<Vec<_>, Error>>()?;
+            .zip(plans.iter().map(|(r, _)| r))
+            .collect();
         if let Some(overlap) = same_address(&resolved) {
             return Err(ConfigError::Overlap(Box::new(overlap)));
         }
-        for r in &resolved {
+        for (_, r) in &resolved {
             self.policy.check(r)?;
         }
-        Ok(resolved
-            .iter()
-            .map(|r| r.listen_with(&self.options))
+        Ok(plans
+            .into_iter()
+            .map(|(r, taken)| match taken {
+                Some(listeners) => Ok(listeners),
+                None => r.listen_with(&self.options),
+            })
             .collect::<Result<_, Error>>()?)
     }
 }
@@ -351,18 +389,19 @@ fn overlap(a: &BindTarget, b: &BindTarget, dual_stack: bool) -> Option<Overlap> 
     }
 }
 
-/// Two resolved targets that bind one address and port (port 0 aside).
-fn same_address(resolved: &[Resolved]) -> Option<Overlap> {
-    for (i, a) in resolved.iter().enumerate() {
-        for b in resolved.iter().skip(i + 1) {
+/// Two resolved targets that bind one address and port (port 0 aside), named as the section
+/// writes them (an `fd:` target's plan is its socket's address).
+fn same_address(resolved: &[(&BindTarget, &Resolved)]) -> Option<Overlap> {
+    for (i, (first, a)) in resolved.iter().enumerate() {
+        for (second, b) in resolved.iter().skip(i + 1) {
             let shared = a
                 .socket_addrs()
                 .filter(|addr| addr.port() != 0)
                 .find(|addr| b.socket_addrs().any(|other| other == *addr));
             if let Some(addr) = shared {
                 return Some(Overlap::SameAddress {
-                    first: a.target().clone(),
-                    second: b.target().clone(),
+                    first: (*first).clone(),
+                    second: (*second).clone(),
                     addr,
                 });
             }

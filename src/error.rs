@@ -1262,7 +1262,18 @@ fn addr_in_use_message(
             protocol.ss_command(addr.port())
         )),
     }
+    msg.push_str(airplay_hint(addr.port(), crate::sys::MACOS));
     msg
+}
+
+/// On macOS, ports 5000 and 7000 are AirPlay Receiver's: how to turn it off.
+fn airplay_hint(port: u16, macos: bool) -> &'static str {
+    if macos && (port == 5000 || port == 7000) {
+        ". On macOS, AirPlay Receiver listens on 5000 and 7000: turn it off in System Settings \
+         → General → AirDrop & Handoff → AirPlay Receiver"
+    } else {
+        ""
+    }
 }
 
 fn permission_message(addr: &SocketAddr, phase: &Phase, start: Option<u16>) -> String {
@@ -1311,4 +1322,17 @@ fn timed_out_message(
         ));
     }
     msg
+}
+
+#[cfg(test)]
+mod airplay_tests {
+    #[test]
+    fn the_airplay_hint_is_for_5000_and_7000_on_macos_only() {
+        let hint = ". On macOS, AirPlay Receiver listens on 5000 and 7000: turn it off in System \
+                    Settings → General → AirDrop & Handoff → AirPlay Receiver";
+        assert_eq!(super::airplay_hint(5000, true), hint);
+        assert_eq!(super::airplay_hint(7000, true), hint);
+        assert_eq!(super::airplay_hint(5001, true), "");
+        assert_eq!(super::airplay_hint(5000, false), "");
+    }
 }

@@ -261,7 +261,9 @@ impl fmt::Display for Reachable {
 
 /// The plain-words explanation of a [`Resolved`]: what listening on it does on the machine it
 /// was resolved on, who can connect and how, then a `Beware:` paragraph for each warning the
-/// text does not already cover. Made by [`Resolved::explain`]; `Display` writes the text,
+/// text does not already cover. The warnings of where the process runs (a container, WSL,
+/// macOS: [`Warning::is_deployment`]) lead instead, one `Beware:` paragraph each before the
+/// rest, since they change what the rest means. Made by [`Resolved::explain`]; `Display` writes the text,
 /// which is what `bindpolicy explain SPEC` prints.
 ///
 /// Where a step needs a tool (learning the port the OS picked, trying a client source), the
@@ -383,10 +385,20 @@ impl Resolved {
                     | Warning::EphemeralPort
                     | Warning::NoIpv6 { .. }
                     | Warning::LinkLocalOnly { .. }
-            );
+            ) || warning.is_deployment();
             if !covered {
                 text.push_str(&format!("\n\nBeware: {warning}."));
             }
+        }
+        let mut lead: String = self
+            .warnings()
+            .iter()
+            .filter(|w| w.is_deployment())
+            .map(|w| format!("Beware: {w}.\n\n"))
+            .collect();
+        if !lead.is_empty() {
+            lead.push_str(&text);
+            text = lead;
         }
         Explanation { text }
     }

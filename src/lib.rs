@@ -81,7 +81,8 @@
 //!    parses back.
 //! 3. **The core error**: `error` — [`Error`] for resolve, bind and connect, its
 //!    [`ErrorKind`]s and messages.
-//! 4. **The machine's facts**: `interfaces` — [`Interfaces`], the one type the resolver reads.
+//! 4. **The machine's facts**: `interfaces` — [`Interfaces`], the one type the resolver reads,
+//!    and the [`Deployment`] it carries (a container, WSL, macOS).
 //! 5. **The pure resolver**: `resolve` — [`Resolved`], the [`Exposure`] model and the
 //!    [`Warning`]s. `resolve()` is exactly `resolve_with(&Interfaces::for_target(..)?)`, so a
 //!    target gets the same verdict on every path.
@@ -229,8 +230,8 @@ pub use crate::explain::Explanation;
 #[cfg(feature = "hyper")]
 pub use crate::hyper::PinnedConnector;
 pub use crate::interfaces::{
-    Dad, Interface, InterfaceAddr, Interfaces, LocalRoute, NonlocalBind, PortPrivilege, Scope,
-    ScopeError,
+    Dad, Deployment, Interface, InterfaceAddr, Interfaces, LocalRoute, NonlocalBind, PortPrivilege,
+    Scope, ScopeError,
 };
 pub use crate::listen::{
     Bound, FreeBind, ListenOptions, Listeners, PortInUse, PortStatus, UdpSockets,

@@ -409,6 +409,31 @@ fn inherited_set(
     options: &ListenOptions,
     transport: Transport,
 ) -> Result<Bound<Socket>> {
+    inherited_resolved(target, which, options, transport, None).map(|(bound, _)| bound)
+}
+
+/// An `fd:N` or `fd:NAME` target's listener, and its socket's address resolved against
+/// `interfaces` as a target of its own (a dual-stack `[::]:P` as `*:P`), for a policy to
+/// check: what [`ListenConfig::listen`](crate::ListenConfig::listen) takes for such a target.
+pub(crate) fn inherited_listen(
+    target: &BindTarget,
+    which: &crate::target::Inherited,
+    options: &ListenOptions,
+    interfaces: &crate::interfaces::Interfaces,
+) -> Result<(Listeners, Resolved)> {
+    inherited_resolved(target, which, options, Transport::Tcp, Some(interfaces))
+        .map(|(bound, resolved)| (bound.map(TcpListener::from), resolved))
+}
+
+/// [`inherited_set`], with the [`Resolved`] of the socket's address: against `interfaces`,
+/// or, without them, what [`BindTarget::resolve`] reads.
+fn inherited_resolved(
+    target: &BindTarget,
+    which: &crate::target::Inherited,
+    options: &ListenOptions,
+    transport: Transport,
+    interfaces: Option<&crate::interfaces::Interfaces>,
+) -> Result<(Bound<Socket>, Resolved)> {
     let (socket, local, fd) = activation::claim_one(
         target,
         which,
@@ -424,11 +449,14 @@ fn inherited_set(
     };
     let resolved = as_bound
         .map_err(Error::from)
-        .and_then(|t| t.resolve())
+        .and_then(|t| match interfaces {
+            Some(interfaces) => t.resolve_with(interfaces),
+            None => t.resolve(),
+        })
         .unwrap_or_else(|_| Resolved::unassigned(target, local));
     let mut warnings = resolved.warnings().to_vec();
     warnings.retain(|w| *w != Warning::EphemeralPort);
-    Ok(Bound {
+    let bound = Bound {
         target: target.clone(),
         sockets: vec![socket],
         addrs: vec![local],
@@ -437,7 +465,8 @@ fn inherited_set(
         nonblocking: options.nonblocking,
         inherited: vec![fd],
         next: AtomicUsize::new(0),
-    })
+    };
+    Ok((bound, resolved))
 }
 
 /// With freebind asked for, an address that is not this machine's yet resolves to itself: the

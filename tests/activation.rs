@@ -684,3 +684,89 @@ fn listen_pidfdid_is_checked_where_the_kernel_has_pidfs() {
         "{wrong:?}"
     );
 }
+
+/// The child mode of a listen section: `ListenConfig::listen` of the targets in `BP_TARGETS`
+/// (space-separated), with `BP_POLICY` `no_wildcard` where set. It prints each listener's fds
+/// and addresses, `; `-separated, then serves one connection on the last one.
+#[test]
+#[ignore = "a child process of the activation tests"]
+fn child_config() {
+    watchdog();
+    let targets: Vec<BindTarget> = std::env::var("BP_TARGETS")
+        .unwrap()
+        .split(' ')
+        .map(|t| t.parse().unwrap())
+        .collect();
+    let mut config = bindpolicy::ListenConfig::new(targets);
+    if std::env::var("BP_POLICY").as_deref() == Ok("no_wildcard") {
+        config.policy = bindpolicy::BindPolicy::permissive().allow_wildcard(false);
+    }
+    match config.listen() {
+        Ok(sets) => {
+            let lines: Vec<String> = sets
+                .iter()
+                .map(|b| describe(b.inherited_fds(), b.local_addrs()))
+                .collect();
+            println!("RESULT {}", lines.join("; "));
+            if let Some(Ok(mut accepted)) = sets.last().map(|b| b.accept()) {
+                let _ = accepted.stream.write_all(b"served\n");
+            }
+        }
+        Err(err) => println!("RESULT {} {err}", err.kind()),
+    }
+}
+
+#[test]
+fn a_listen_config_takes_fd_targets_and_inherits_the_rest() {
+    need_activator!();
+    let port = free_port();
+    let v4: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let mut args = l(&v4.to_string());
+    args.extend(l(&format!("[::1]:{port}")));
+    args.push("--fdname=web:admin".to_owned());
+    // fd:admin by name (fd 4), then an ordinary target that inherits fd 3 by its address.
+    let targets = format!("fd:admin {v4}");
+    let child = activate(&args, "child_config", &[("BP_TARGETS", &targets)]);
+    let (answer, output) = trigger_tcp(child, v4);
+    assert_eq!(
+        result_line(&output),
+        format!("ok fds=[4] addrs=[[::1]:{port}]; ok fds=[3] addrs=[{v4}]")
+    );
+    assert_eq!(answer, "served\n");
+}
+
+#[test]
+fn a_listen_config_checks_an_fd_target_against_its_policy_and_overlaps() {
+    need_activator!();
+    let port = free_port();
+    let v4: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    // `-l PORT` hands over a dual-stack [::]:PORT: a wildcard, which the policy forbids.
+    let child = activate(
+        &l(&port.to_string()),
+        "child_config",
+        &[("BP_TARGETS", "fd:3"), ("BP_POLICY", "no_wildcard")],
+    );
+    let (_, output) = trigger_tcp(child, v4);
+    let result = result_line(&output);
+    assert!(
+        result.starts_with(&format!(
+            "policy_violation policy violation (allow_wildcard): *:{port} is a wildcard, which \
+             the policy forbids; listen on "
+        )),
+        "{result}"
+    );
+    // An fd: target and an ordinary target on its address: one socket, listed twice.
+    let child = activate(
+        &l(&v4.to_string()),
+        "child_config",
+        &[("BP_TARGETS", &format!("fd:3 {v4}"))],
+    );
+    let (_, output) = trigger_tcp(child, v4);
+    assert_eq!(
+        result_line(&output),
+        format!(
+            "overlap overlapping listen targets: fd:3 and {v4} both bind {v4}, and the second \
+             bind fails with EADDRINUSE; keep one"
+        )
+    );
+}

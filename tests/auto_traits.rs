@@ -2,8 +2,8 @@
 //! holding an `Rc` or a `Cell`) stops this file from compiling. Add each new public type here.
 
 use bindpolicy::{
-    BindPolicy, BindTarget, Bound, Cause, ConfigError, Connector, Error, ErrorKind, Exposure,
-    Family, FreeBind, Interface, InterfaceAddr, InterfaceName, Interfaces, ListenConfig,
+    BindPolicy, BindTarget, Bound, Cause, ConfigError, Connector, Deployment, Error, ErrorKind,
+    Exposure, Family, FreeBind, Interface, InterfaceAddr, InterfaceName, Interfaces, ListenConfig,
     ListenOptions, Listeners, LocalAddress, LocalInterface, Network, Overlap, ParseError,
     ParseErrorKind, Phase, PolicyRule, PortHolder, PortPrivilege, PortRange, Reach, Reachable,
     Resolved, ResolvedAddr, Scope, ScopeError, UdpSockets, Warning, Zone,
@@ -32,6 +32,7 @@ const fn all_public_types_are_send_and_sync() {
     assert_send_sync::<Interface>();
     assert_send_sync::<InterfaceAddr>();
     assert_send_sync::<PortPrivilege>();
+    assert_send_sync::<Deployment>();
     assert_send_sync::<Scope>();
     assert_send_sync::<Resolved>();
     assert_send_sync::<ResolvedAddr>();

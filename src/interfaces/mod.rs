@@ -1,6 +1,7 @@
 //! The machine's facts, in the crate's own types: interfaces, their addresses with the
 //! kernel's duplicate-address-detection state, the local routes beyond them, and the sysctls
-//! the kernel's bind() rules read.
+//! the kernel's bind() rules read, and where the process runs ([`Deployment`]: a container,
+//! WSL, macOS).
 //!
 //! On Linux they come from the kernel itself through rtnetlink, in the calling thread's
 //! network namespace, and only as much as a target needs (see [`Interfaces::for_target`]).
@@ -15,8 +16,10 @@ use crate::error::{Error, Result};
 use crate::sys;
 use crate::target::{BindTarget, LocalInterface, Zone};
 
+mod deployment;
 mod scope;
 
+pub use self::deployment::Deployment;
 pub use self::scope::{Scope, ScopeError};
 
 /// This machine's interfaces at one moment: the input of
@@ -41,6 +44,7 @@ pub struct Interfaces {
     privilege: Option<PortPrivilege>,
     local_routes: Vec<LocalRoute>,
     nonlocal_bind: NonlocalBind,
+    deployment: Deployment,
     /// Whether `list` holds every interface (a snapshot made of data always does).
     complete: bool,
 }
@@ -53,7 +57,8 @@ impl Default for Interfaces {
 
 impl Interfaces {
     /// Every interface and address of this machine, with every fact (link state, DAD flags,
-    /// the privileged-port limit and capability, the non-local-bind sysctls).
+    /// the privileged-port limit and capability, the non-local-bind sysctls, the
+    /// [`Deployment`]).
     ///
     /// Interfaces come in the order the OS lists them; addresses within one interface
     /// likewise. On Linux this is one rtnetlink dump of links and one of addresses. Local
@@ -81,7 +86,8 @@ impl Interfaces {
     ///   addresses' labels (their up/down state is not read: a wildcard needs none).
     ///
     /// and the privileged-port facts as far as the port needs them (the capability, and the
-    /// limit where the process lacks it; nothing for port 0).
+    /// limit where the process lacks it; nothing for port 0), and the [`Deployment`], detected
+    /// once per process (the first call reads a few small files; later ones nothing).
     ///
     /// # Errors
     ///
@@ -146,6 +152,7 @@ impl Interfaces {
             unprivileged_port_start: start,
             can_bind_privileged: capable,
         });
+        snapshot.deployment = Deployment::current();
         Ok(snapshot)
     }
 
@@ -208,19 +215,23 @@ impl Interfaces {
             privilege: None,
             local_routes,
             nonlocal_bind: NonlocalBind::default(),
+            deployment: Deployment::host(),
             complete: rows.complete,
         }
     }
 
     /// A snapshot made of data, for tests and for callers that already hold the list. It
     /// holds every interface there is; the kernel's local routes follow from the addresses
-    /// (add others, such as an AnyIP route, with [`Interfaces::with_local_route`]).
+    /// (add others, such as an AnyIP route, with [`Interfaces::with_local_route`]). Its
+    /// [`Deployment`] is [`Deployment::host`]; set another with
+    /// [`Interfaces::with_deployment`].
     pub fn from_interfaces(interfaces: impl IntoIterator<Item = Interface>) -> Interfaces {
         Interfaces {
             list: interfaces.into_iter().collect(),
             privilege: None,
             local_routes: Vec::new(),
             nonlocal_bind: NonlocalBind::default(),
+            deployment: Deployment::host(),
             complete: true,
         }
     }
@@ -263,6 +274,21 @@ impl Interfaces {
     /// not: they are read when an address is not local, and by [`Interfaces::current`]).
     pub fn nonlocal_bind(&self) -> NonlocalBind {
         self.nonlocal_bind
+    }
+
+    /// The same snapshot, of a process that runs where `deployment` says: resolve warns
+    /// from it (a loopback target in a container, an IPv6-only one under WSL 2, port 5000 on
+    /// macOS).
+    #[must_use]
+    pub fn with_deployment(mut self, deployment: Deployment) -> Interfaces {
+        self.deployment = deployment;
+        self
+    }
+
+    /// Where the process runs: [`Deployment::current`] for a snapshot read from the OS,
+    /// [`Deployment::host`] for one made of data unless set.
+    pub fn deployment(&self) -> &Deployment {
+        &self.deployment
     }
 
     /// Whether the snapshot holds every interface of the machine, not only those a target

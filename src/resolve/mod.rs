@@ -351,6 +351,9 @@ fn listen_warnings(
     interfaces: &Interfaces,
     warnings: &mut Vec<Warning>,
 ) {
+    // Where the process runs comes first: it changes what every other line means.
+    let at_front: Vec<Warning> = deployment_warnings(target, addrs, exposure, interfaces);
+    warnings.splice(0..0, at_front);
     if exposure.reach() == Reach::AllNetworks {
         warnings.push(Warning::AllNetworks {
             target: target.clone(),
@@ -405,6 +408,42 @@ fn listen_warnings(
             });
         }
     }
+}
+
+/// The warnings of the [`Deployment`](crate::Deployment): a loopback listener in a container,
+/// a listener WSL 2 does not forward to Windows' localhost, an AirPlay port on macOS.
+fn deployment_warnings(
+    target: &BindTarget,
+    addrs: &[ResolvedAddr],
+    exposure: &Exposure,
+    interfaces: &Interfaces,
+) -> Vec<Warning> {
+    let deployment = interfaces.deployment();
+    let mut warnings = Vec::new();
+    if let Some(container) = deployment.container() {
+        if exposure.reach() == Reach::ThisMachine {
+            warnings.push(Warning::LoopbackInContainer {
+                target: target.clone(),
+                container: container.to_owned(),
+            });
+        }
+    }
+    // WSL 2's localhost forwarding relays Windows' localhost to Linux listeners on 127.0.0.1
+    // and 0.0.0.0 only.
+    let forwarded = |a: &ResolvedAddr| {
+        a.addr.ip() == IpAddr::V4(Ipv4Addr::LOCALHOST)
+            || a.addr.ip() == IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+    };
+    if deployment.wsl() == Some(2) && !addrs.is_empty() && !addrs.iter().any(forwarded) {
+        warnings.push(Warning::WslNotForwarded {
+            target: target.clone(),
+        });
+    }
+    let port = target.port();
+    if deployment.is_macos() && (port == 5000 || port == 7000) {
+        warnings.push(Warning::AirPlayPort { port });
+    }
+    warnings
 }
 
 /// A target resolved against the interfaces: what to bind, who can reach it, what to heed.

@@ -85,9 +85,42 @@ pub enum Warning {
         /// The address.
         addr: SocketAddr,
     },
+    /// A loopback target in a container: the container's loopback is its own, so nothing
+    /// outside it can connect, `docker run -p` included (the published port is forwarded to
+    /// the container's interface address, moby/moby#27315).
+    LoopbackInContainer {
+        /// The target.
+        target: BindTarget,
+        /// The marker that says this is a container, e.g. `podman (/run/.containerenv)`.
+        container: String,
+    },
+    /// Under WSL 2, a target with neither 127.0.0.1 nor 0.0.0.0 (IPv6 only, or an interface's
+    /// address): Windows forwards its localhost only to those IPv4 listeners
+    /// (microsoft/WSL#10206), so programs on Windows cannot reach it as localhost.
+    WslNotForwarded {
+        /// The target.
+        target: BindTarget,
+    },
+    /// Port 5000 or 7000 on macOS, where AirPlay Receiver listens by default
+    /// (pallets/flask#4328, pallets/werkzeug#2321).
+    AirPlayPort {
+        /// The port.
+        port: u16,
+    },
 }
 
 impl Warning {
+    /// Whether the warning comes from where the process runs (a container, WSL, macOS) rather
+    /// than from the target and the interfaces: these lead an explanation.
+    pub const fn is_deployment(&self) -> bool {
+        matches!(
+            self,
+            Warning::LoopbackInContainer { .. }
+                | Warning::WslNotForwarded { .. }
+                | Warning::AirPlayPort { .. }
+        )
+    }
+
     /// A stable snake_case name, e.g. `all_networks`, for machine-readable output.
     pub const fn kind(&self) -> &'static str {
         match self {
@@ -103,7 +136,19 @@ impl Warning {
             Warning::LoopbackDown { .. } => "loopback_down",
             Warning::NoLocalTable => "no_local_table",
             Warning::FreeBind { .. } => "freebind",
+            Warning::LoopbackInContainer { .. } => "loopback_in_container",
+            Warning::WslNotForwarded { .. } => "wsl_not_forwarded",
+            Warning::AirPlayPort { .. } => "airplay_port",
         }
+    }
+}
+
+/// The port, or `PORT` for port 0 (the example must name one).
+fn port_or_word(port: u16) -> String {
+    if port == 0 {
+        "PORT".to_owned()
+    } else {
+        port.to_string()
     }
 }
 
@@ -193,6 +238,35 @@ impl fmt::Display for Warning {
                 f,
                 "{addr} is not assigned to this machine yet; bound with IP_FREEBIND, so \
                  connections arrive once it is"
+            ),
+            Warning::LoopbackInContainer { target, container } => {
+                let port = port_or_word(target.port());
+                write!(
+                    f,
+                    "this process runs in a container ({container}), so {target} is the \
+                     container's own loopback: nothing outside the container can reach it, \
+                     `docker run -p` included (the published port is forwarded to the \
+                     container's interface address, not to its loopback); listen on *:{port} \
+                     and let the host choose the exposure with -p 127.0.0.1:{port}:{port}"
+                )
+            }
+            Warning::WslNotForwarded { target } => {
+                let port = port_or_word(target.port());
+                write!(
+                    f,
+                    "under WSL 2, Windows forwards its localhost only to IPv4 listeners on \
+                     127.0.0.1 or 0.0.0.0 (microsoft/WSL#10206), so programs on Windows cannot \
+                     reach {target} as localhost; listen on 127.0.0.1:{port} or *:{port} (in \
+                     mirrored networking mode, networkingMode=mirrored in .wslconfig, Linux \
+                     shares Windows' addresses, but ::1 still is not shared)"
+                )
+            }
+            Warning::AirPlayPort { port } => write!(
+                f,
+                "on macOS, AirPlay Receiver listens on ports 5000 and 7000 by default, so \
+                 binding {port} may fail with EADDRINUSE, or clients may reach AirPlay instead \
+                 (pallets/flask#4328); turn it off (System Settings → General → AirDrop & \
+                 Handoff → AirPlay Receiver) or use another port"
             ),
         }
     }

@@ -32,6 +32,8 @@
 //! | `socket_facts(socket)` | SO_TYPE (stream or datagram), getsockname(2) (family, address, port), IPV6_V6ONLY, SO_ACCEPTCONN (`None` where absent: macOS, OpenBSD), SO_BINDTODEVICE (`None` off Linux) |
 //! | `set_cloexec(socket)` | FD_CLOEXEC on Unix; a no-op on Windows |
 //! | `own_pidfd_id()` | the pidfs inode of a pidfd of this process (what `LISTEN_PIDFDID` names), through rustix; `None` off Linux or before pidfs (6.9) |
+//! | `deployment()` | a `DeploymentRow`: the container marker that fired (`podman (/run/.containerenv)`), why a `/.dockerenv` was discounted, the WSL version, macOS; read at the first call (a few small files of /proc and /, Linux only) and cached per process (deployment.rs states the rules) |
+//! | [`MACOS`] | whether this is macOS (AirPlay Receiver holds ports 5000 and 7000 there) |
 //!
 //! plus, shared by every backend, the socket options of `options.rs` (an `io::Error` of kind
 //! `Unsupported` where the OS lacks one) and the errno tests of `errno.rs` (libc's constants,
@@ -46,6 +48,7 @@
 use std::net::IpAddr;
 
 mod activation;
+mod deployment;
 mod errno;
 mod options;
 mod poll;
@@ -54,6 +57,7 @@ mod watch;
 pub(crate) use activation::{
     SocketFacts, own_pidfd_id, set_cloexec, socket_facts, take_listen_fds,
 };
+pub(crate) use deployment::{MACOS, deployment};
 pub(crate) use errno::{
     is_family_unsupported, is_invalid_argument, is_no_device, is_option_missing,
 };
