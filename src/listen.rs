@@ -596,8 +596,8 @@ impl PortStatus {
 pub struct PortInUse {
     /// The address that a bind would fail on.
     pub addr: SocketAddr,
-    /// The process that holds it, where the OS lets us see it (on Linux, /proc: processes of
-    /// the same user, or all of them as root).
+    /// The socket that holds it and its process, where the OS lets us see them (on Linux,
+    /// sock_diag and /proc/PID/fd: processes of the same user, or all of them as root).
     pub holder: Option<PortHolder>,
 }
 
@@ -617,7 +617,9 @@ impl Resolved {
     ///     PortStatus::InUse(busy) => {
     ///         for b in &busy {
     ///             if let Some(holder) = &b.holder {
-    ///                 println!("{} is held by {} (pid {})", b.addr, holder.command, holder.pid);
+    ///                 // e.g. "127.0.0.1:41234 is held by pid 812 (app) on 127.0.0.1:41234 (LISTEN)"
+    ///                 println!("{} is held by {holder}", b.addr);
+    ///                 assert_eq!(holder.pid, Some(std::process::id()));
     ///             }
     ///         }
     ///     }

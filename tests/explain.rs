@@ -367,7 +367,7 @@ fn explain_client_sources() {
     assert_eq!(
         explain("port:40000-40100", &seed),
         "port:40000-40100 is a client source, not a listener: a connection made from it binds \
-         one free local port of 40000-40100, trying each once from a random start, and lets \
+         one local port of 40000-40100 that is free toward that remote (the kernel searches the range where it lies inside net.ipv4.ip_local_port_range, else each port is tried in turn from a random start), and lets \
          the OS pick the source address, of the remote's family. Nothing can connect to it; to \
          listen, write *:40000 (every address) or localhost:40000 (this machine only). Try it \
          with: bindpolicy connect REMOTE --from port:40000-40100"
