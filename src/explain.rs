@@ -352,7 +352,9 @@ impl Resolved {
             BindTarget::Inherited(_) => format!("{spec} is {}.", target.meaning()),
             BindTarget::Port(range) => {
                 let ports = if range.len() > 1 {
-                    format!("one local port of {range} that is free toward that remote (the kernel searches the range where it lies inside net.ipv4.ip_local_port_range, else each port is tried in turn from a random start),")
+                    format!(
+                        "one local port of {range} that is free toward that remote (the kernel searches the range where it lies inside net.ipv4.ip_local_port_range, else each port is tried in turn from a random start),"
+                    )
                 } else if range.first() == 0 {
                     "a local port the OS picks,".to_owned()
                 } else {

@@ -839,7 +839,9 @@ fn explain_client_source_ports() {
     assert!(one.stdout.contains("Nothing can connect to it"), "{one:#?}");
     let range = run(&["explain", "port:40000-40100"]).expect(0);
     assert!(
-        range.stdout.contains("one local port of 40000-40100 that is free toward that remote"),
+        range
+            .stdout
+            .contains("one local port of 40000-40100 that is free toward that remote"),
         "{range:#?}"
     );
 }

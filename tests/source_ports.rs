@@ -1,0 +1,280 @@
+//! Source-port ranges on both paths, each in a namespace of its own: the kernel's search
+//! (IP_LOCAL_PORT_RANGE, the default where the range lies inside `ip_local_port_range`) and the
+//! crate's one-by-one search, forced by the two sysctls that refuse the kernel path (a range
+//! outside `ip_local_port_range`, a reserved range). Every test asserts the same results on
+//! all three, and reads IP_LOCAL_PORT_RANGE back from the connected socket to prove which path
+//! ran. Only loopback inside the namespace is used. Without root or `ip` every test prints
+//! SKIPPED, unless `BINDPOLICY_REQUIRE_NETNS=1`.
+
+mod support;
+use support::netns::{Netns, require_netns};
+use support::values::target;
+
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
+use std::time::Duration;
+
+use bindpolicy::{Error, ErrorKind, KernelRefusal, Phase, RangeUse};
+use nix::{getsockopt_impl, setsockopt_impl, sockopt_impl};
+use socket2::SockRef;
+
+/// IP_LOCAL_PORT_RANGE from <linux/in.h>, read back to see which path set it.
+const IP_LOCAL_PORT_RANGE: libc::c_int = 51;
+sockopt_impl!(
+    /// IP_LOCAL_PORT_RANGE, `hi << 16 | lo`.
+    IpLocalPortRange,
+    Both,
+    libc::IPPROTO_IP,
+    IP_LOCAL_PORT_RANGE,
+    u32
+);
+
+const FIRST: u16 = 41000;
+const LAST: u16 = 41015;
+const SERVER_PORT: u16 = 5000;
+
+/// Which search a namespace leaves to a range of 41000-41015.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Setup {
+    /// Default sysctls: the kernel searches.
+    Kernel,
+    /// `ip_local_port_range` 50000 60999: the range lies outside it.
+    Outside,
+    /// `ip_local_reserved_ports` 41000-41015.
+    Reserved,
+}
+
+const SETUPS: [Setup; 3] = [Setup::Kernel, Setup::Outside, Setup::Reserved];
+
+impl Setup {
+    fn namespace(self) -> Netns {
+        let ns = Netns::new("ports");
+        match self {
+            Setup::Kernel => {}
+            Setup::Outside => ns.sysctl("net.ipv4.ip_local_port_range", "50000 60999"),
+            Setup::Reserved => ns.sysctl("net.ipv4.ip_local_reserved_ports", "41000-41015"),
+        }
+        ns
+    }
+
+    fn refusal(self) -> Option<KernelRefusal> {
+        match self {
+            Setup::Kernel => None,
+            Setup::Outside => Some(KernelRefusal::OutsideLocalPortRange {
+                lo: 50000,
+                hi: 60999,
+            }),
+            Setup::Reserved => Some(KernelRefusal::Reserved {
+                ports: "41000-41015".into(),
+            }),
+        }
+    }
+
+    /// What IP_LOCAL_PORT_RANGE reads on a socket the crate connected: set on the kernel path
+    /// only.
+    fn range_option(self) -> u32 {
+        match self {
+            Setup::Kernel => (u32::from(LAST) << 16) | u32::from(FIRST),
+            _ => 0,
+        }
+    }
+}
+
+fn range_option(stream: &TcpStream) -> u32 {
+    nix::sys::socket::getsockopt(stream, IpLocalPortRange).expect("getsockopt")
+}
+
+fn connect(remote: SocketAddr) -> bindpolicy::Result<TcpStream> {
+    target(&format!("port:{FIRST}-{LAST}"))
+        .connector()
+        .timeout(Duration::from_secs(5))
+        .connect(remote)
+}
+
+/// Sixteen connections take the sixteen ports of the range, each once, and the server sees
+/// them; the seventeenth is `port_range_exhausted`, counting 16 live connections toward the
+/// server and naming the sysctl that kept the kernel out.
+fn fills_the_range_then_runs_out(setup: Setup, remote: SocketAddr) {
+    let listener = TcpListener::bind(remote).expect("listen");
+    let streams: Vec<TcpStream> = (0..16)
+        .map(|n| connect(remote).unwrap_or_else(|e| panic!("{setup:?} connect {n}: {e}")))
+        .collect();
+    let mut ports: Vec<u16> = streams
+        .iter()
+        .map(|s| s.local_addr().expect("local").port())
+        .collect();
+    for stream in &streams {
+        assert_eq!(range_option(stream), setup.range_option(), "{setup:?}");
+    }
+    ports.sort_unstable();
+    assert_eq!(ports, (FIRST..=LAST).collect::<Vec<_>>(), "{setup:?}");
+    let mut peers: Vec<u16> = (0..16)
+        .map(|_| listener.accept().expect("accept").1.port())
+        .collect();
+    peers.sort_unstable();
+    assert_eq!(peers, ports, "{setup:?}: the server saw each source port");
+
+    let err = connect(remote).expect_err("every port is busy toward the server");
+    assert_eq!(
+        err.kind(),
+        ErrorKind::PortRangeExhausted,
+        "{setup:?}: {err}"
+    );
+    let Error::PortRangeExhausted {
+        attempts,
+        ports,
+        kernel_refusal,
+        remote: to,
+        last,
+        ..
+    } = &err
+    else {
+        panic!("{err:?}")
+    };
+    assert_eq!(*attempts, 16, "{setup:?}");
+    assert_eq!(*to, remote);
+    assert_eq!(*ports, Some(RangeUse::new(16, 0, 0)), "{setup:?}: {err}");
+    assert_eq!(*kernel_refusal, setup.refusal(), "{setup:?}");
+    // Live connections hold the 4-tuples: addr_in_use at connect, from the source address the
+    // kernel used (loopback), never 0.0.0.0.
+    let Error::AddrInUse { addr, phase, .. } = &**last else {
+        panic!("{setup:?}: {last:?}")
+    };
+    assert_eq!(*phase, Phase::Connect);
+    assert_eq!(addr.ip(), remote.ip(), "{setup:?}: {err}");
+    assert!((FIRST..=LAST).contains(&addr.port()), "{setup:?}: {addr}");
+    let text = err.to_string();
+    let mut expected = format!(
+        "every source port in {FIRST}-{LAST} failed toward {remote} (16 tried: 16 with a live \
+         connection to it); widen the range, or close connections that hold it"
+    );
+    if let Some(refusal) = setup.refusal() {
+        expected.push_str(&format!(
+            ". The kernel's own port search (IP_LOCAL_PORT_RANGE) was not used: {refusal}"
+        ));
+    }
+    assert_eq!(text, expected);
+
+    // A port freed is found again, on either path. (The client closes with a reset, so no
+    // TIME_WAIT entry keeps the port busy.)
+    let mut streams = streams;
+    let freed = streams.remove(7);
+    let freed_port = freed.local_addr().unwrap().port();
+    SockRef::from(&freed)
+        .set_linger(Some(Duration::ZERO))
+        .unwrap();
+    drop(freed);
+    let again = connect(remote).expect("a port is free again");
+    assert_eq!(again.local_addr().unwrap().port(), freed_port, "{setup:?}");
+}
+
+#[test]
+fn every_port_of_the_range_serves_then_exhaustion_is_typed_ipv4() {
+    require_netns!();
+    for setup in SETUPS {
+        let ns = setup.namespace();
+        ns.run(|| fills_the_range_then_runs_out(setup, (Ipv4Addr::LOCALHOST, SERVER_PORT).into()));
+    }
+}
+
+/// IP_LOCAL_PORT_RANGE is an IPPROTO_IP option, and IPv6 sockets take it too.
+#[test]
+fn every_port_of_the_range_serves_then_exhaustion_is_typed_ipv6() {
+    require_netns!();
+    for setup in SETUPS {
+        let ns = setup.namespace();
+        ns.run(|| fills_the_range_then_runs_out(setup, (Ipv6Addr::LOCALHOST, SERVER_PORT).into()));
+    }
+}
+
+/// With TCP timestamps off, a 4-tuple in TIME_WAIT cannot be taken over: every port of a
+/// range whose connections the client closed first is busy, and the error counts them as
+/// TIME-WAIT (not live) and ends on `time_wait`.
+#[test]
+fn time_wait_ports_are_counted_and_typed() {
+    require_netns!();
+    for setup in SETUPS {
+        let ns = setup.namespace();
+        ns.sysctl("net.ipv4.tcp_timestamps", "0");
+        ns.run(|| {
+            let remote: SocketAddr = (Ipv4Addr::LOCALHOST, SERVER_PORT).into();
+            let listener = TcpListener::bind(remote).expect("listen");
+            for _ in 0..16 {
+                let stream = connect(remote).unwrap_or_else(|e| panic!("{setup:?}: {e}"));
+                let (server_side, _) = listener.accept().expect("accept");
+                // The client closes first, so the client's 4-tuple goes to TIME_WAIT.
+                drop(stream);
+                let mut buf = [0u8; 1];
+                let _ = std::io::Read::read(&mut &server_side, &mut buf);
+                drop(server_side);
+            }
+            wait_for_time_wait(16);
+            let err = connect(remote).expect_err("every 4-tuple is in TIME_WAIT");
+            let Error::PortRangeExhausted { ports, last, .. } = &err else {
+                panic!("{setup:?}: {err:?}")
+            };
+            assert_eq!(*ports, Some(RangeUse::new(0, 16, 0)), "{setup:?}: {err}");
+            assert_eq!(last.kind(), ErrorKind::TimeWait, "{setup:?}: {err}");
+            assert!(
+                err.to_string()
+                    .contains("(16 tried: 16 in TIME-WAIT toward it)"),
+                "{setup:?}: {err}"
+            );
+        });
+    }
+}
+
+/// Ports held by other sockets (bound without SO_REUSEADDR) are skipped on both paths; with
+/// all held, the error counts them as held.
+#[test]
+fn ports_held_by_other_sockets_are_skipped_and_counted() {
+    require_netns!();
+    for setup in SETUPS {
+        let ns = setup.namespace();
+        ns.run(|| {
+            let remote: SocketAddr = (Ipv4Addr::LOCALHOST, SERVER_PORT).into();
+            let _listener = TcpListener::bind(remote).expect("listen");
+            let hold = |port: u16| {
+                let socket =
+                    socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)
+                        .expect("socket");
+                socket
+                    .bind(&SocketAddr::from((Ipv4Addr::UNSPECIFIED, port)).into())
+                    .expect("hold");
+                socket
+            };
+            let held: Vec<socket2::Socket> = (FIRST..LAST).map(hold).collect();
+            let stream = connect(remote).unwrap_or_else(|e| panic!("{setup:?}: {e}"));
+            assert_eq!(stream.local_addr().unwrap().port(), LAST, "{setup:?}");
+            let _last = hold_or_skip(&stream);
+            let err = connect(remote).expect_err("every port is held or busy");
+            let Error::PortRangeExhausted { ports, .. } = &err else {
+                panic!("{setup:?}: {err:?}")
+            };
+            assert_eq!(*ports, Some(RangeUse::new(1, 0, 15)), "{setup:?}: {err}");
+            drop(held);
+        });
+    }
+}
+
+/// Keeps the stream alive (and its port busy) for the rest of the test.
+fn hold_or_skip(stream: &TcpStream) -> SockRef<'_> {
+    SockRef::from(stream)
+}
+
+/// Waits (5 s at most) until `count` client sockets of the range are in TIME_WAIT: the last
+/// ones pass through FIN-WAIT-2 first. `ss` runs in this thread's namespace (a child inherits
+/// it).
+fn wait_for_time_wait(count: usize) {
+    let filter = format!("( sport >= :{FIRST} and sport <= :{LAST} )");
+    for _ in 0..500 {
+        let out = std::process::Command::new("ss")
+            .args(["-tanH", "state", "time-wait", &filter])
+            .output()
+            .expect("ss");
+        if String::from_utf8_lossy(&out.stdout).lines().count() >= count {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!("{count} TIME_WAIT entries did not appear");
+}
