@@ -9,13 +9,24 @@
 //! paying the takeover path (or failing with tcp_timestamps off), and std would drain the
 //! ephemeral range. The same setsockopt is paid by every variant.
 //!
+//! Group `connect_fill` (Linux, as root: it builds network namespaces): one more connect from
+//! `port:41000-41999` while 0, 400 or 900 connections from that range to the same server are
+//! open, next to a std connect in the same namespace and at the same fill. Two namespaces:
+//! `kernel`, with the default sysctls (the range lies inside `ip_local_port_range`, so the
+//! kernel searches it with IP_LOCAL_PORT_RANGE), and `user_space`, whose
+//! `ip_local_port_range` is 50000-60999 (the crate searches the range itself). Without root
+//! the group says so and is skipped.
+//!
 //! `cargo bench --bench connect -- --measurement-time 3`
 
+use std::fs::File;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::process::Command;
 use std::time::Duration;
 
 use bindpolicy::BindTarget;
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use nix::sched::{CloneFlags, setns};
 use socket2::{Domain, Protocol, SockAddr, SockRef, Socket, Type};
 
 const FIRST: u16 = 20_000;
@@ -76,5 +87,103 @@ fn connect(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, connect);
+/// A namespace with `lo` up and the given sysctls, removed on drop.
+struct Namespace {
+    name: String,
+}
+
+impl Namespace {
+    fn new(role: &str, sysctls: &[&str]) -> Option<Namespace> {
+        let name = format!("bp-bench-{}-{role}", std::process::id());
+        let ok = |args: &[&str]| {
+            Command::new("ip")
+                .args(args)
+                .status()
+                .is_ok_and(|s| s.success())
+        };
+        if !ok(&["netns", "add", &name]) {
+            return None;
+        }
+        let ns = Namespace { name };
+        assert!(ok(&["-n", &ns.name, "link", "set", "lo", "up"]), "lo up");
+        for kv in sysctls {
+            assert!(
+                ok(&["netns", "exec", &ns.name, "sysctl", "-q", "-w", kv]),
+                "sysctl {kv}"
+            );
+        }
+        Some(ns)
+    }
+
+    /// Moves this thread into the namespace.
+    fn enter(&self) {
+        let file = File::open(format!("/run/netns/{}", self.name)).expect("netns file");
+        setns(file, CloneFlags::CLONE_NEWNET).expect("setns");
+    }
+}
+
+impl Drop for Namespace {
+    fn drop(&mut self) {
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .status();
+    }
+}
+
+const FILL_FIRST: u16 = 41_000;
+const FILL_LAST: u16 = 41_999;
+
+fn connect_fill(c: &mut Criterion) {
+    let home = File::open("/proc/thread-self/ns/net").expect("this thread's namespace");
+    let setups = [
+        ("kernel", Namespace::new("kernel", &[])),
+        (
+            "user_space",
+            Namespace::new("user", &["net.ipv4.ip_local_port_range=50000 60999"]),
+        ),
+    ];
+    if setups.iter().any(|(_, ns)| ns.is_none()) {
+        eprintln!("*** connect_fill SKIPPED: `ip netns add` failed (run as root) ***");
+        return;
+    }
+    let range: BindTarget = format!("port:{FILL_FIRST}-{FILL_LAST}")
+        .parse()
+        .expect("range");
+    let mut group = c.benchmark_group("connect_fill");
+    for (path, ns) in &setups {
+        let ns = ns.as_ref().expect("checked");
+        ns.enter();
+        let listener = TcpListener::bind("127.0.0.1:5000").expect("listen");
+        let remote = listener.local_addr().expect("local_addr");
+        let mut open: Vec<(TcpStream, TcpStream)> = Vec::new();
+        for fill in [0usize, 400, 900] {
+            while open.len() < fill {
+                let client = range.connect(remote).expect("fill");
+                let (server, _) = listener.accept().expect("accept");
+                open.push((client, server));
+            }
+            group.bench_with_input(
+                BenchmarkId::new(format!("{path}_pinned"), fill),
+                &fill,
+                |b, _| {
+                    b.iter(|| accept_and_close(&listener, range.connect(remote).expect("connect")));
+                },
+            );
+            group.bench_with_input(
+                BenchmarkId::new(format!("{path}_std"), fill),
+                &fill,
+                |b, _| {
+                    b.iter(|| {
+                        accept_and_close(&listener, TcpStream::connect(remote).expect("connect"))
+                    });
+                },
+            );
+        }
+        drop(open);
+    }
+    group.finish();
+    setns(home, CloneFlags::CLONE_NEWNET).expect("back home");
+}
+
+criterion_group!(benches, connect, connect_fill);
 criterion_main!(benches);

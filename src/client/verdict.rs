@@ -86,6 +86,7 @@ pub(super) fn self_connect_failure(local: SocketAddr) -> Failure {
 }
 
 /// The failure of a connect that did not finish within `timeout`.
+#[cfg(feature = "tokio")]
 pub(super) fn deadline_failure(timeout: Duration) -> io::Error {
     io::Error::new(
         io::ErrorKind::TimedOut,

@@ -122,7 +122,7 @@ pub(crate) fn canonical(addr: SocketAddr) -> SocketAddr {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
