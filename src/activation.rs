@@ -144,62 +144,198 @@ struct Slot {
     socket: Option<Socket>,
 }
 
-static SLOTS: OnceLock<Mutex<Vec<Slot>>> = OnceLock::new();
+/// The handover, read once per process: the fds taken, or why there are none.
+struct Slots {
+    slots: Vec<Slot>,
+    /// Why nothing was taken, in words, when nothing was: "LISTEN_PID is unset", or what is
+    /// wrong with the variables.
+    why_none: String,
+    /// The variables name this process but are malformed: every listen that would inherit
+    /// fails closed, saying so, rather than bind beside sockets it was meant to take.
+    malformed: bool,
+}
+
+static SLOTS: OnceLock<Mutex<Slots>> = OnceLock::new();
 
 /// Reads the protocol's variables and takes the fds, the first time only.
-fn slots() -> &'static Mutex<Vec<Slot>> {
+fn slots() -> &'static Mutex<Slots> {
     SLOTS.get_or_init(|| Mutex::new(take_from_env()))
 }
 
-fn take_from_env() -> Vec<Slot> {
-    let var = |name: &str| std::env::var(name).ok();
-    let ours = var("LISTEN_PID")
-        .and_then(|pid| pid.trim().parse::<u32>().ok())
-        .is_some_and(|pid| pid == std::process::id());
-    let count = var("LISTEN_FDS").and_then(|n| n.trim().parse::<usize>().ok());
-    // Where systemd names the pidfd too, a process that reuses the pid is not the one meant.
-    let same_pidfd = match var("LISTEN_PIDFDID").and_then(|id| id.trim().parse::<u64>().ok()) {
-        Some(id) => sys::own_pidfd_id().is_none_or(|own| own == id),
-        None => true,
+/// The most fds a handover may name. systemd hands over a unit's sockets and its fd store
+/// (FileDescriptorStoreMax=, at most 4096 by default); more than this is no real handover,
+/// and an absurd count must not make the crate (or listenfd, which allocates one slot per fd)
+/// allocate for it.
+pub(crate) const MAX_LISTEN_FDS: usize = 65_536;
+
+/// What the protocol's variables say, before any fd is touched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Handover {
+    /// Not for this process: why, in words.
+    NotOurs(String),
+    /// For this process: `count` fds from `first`, with their names (`LISTEN_FDNAMES`).
+    Ours {
+        first: i32,
+        count: usize,
+        names: Vec<String>,
+    },
+    /// For this process, but malformed: what is wrong.
+    Malformed(String),
+}
+
+/// Reads the variables through `var`, strictly: numbers are plain decimal digits, as
+/// systemd writes them (so listenfd, which parses them again, agrees), a count is at most
+/// [`MAX_LISTEN_FDS`], the first fd at least 3 (0-2 are the standard streams), and the last
+/// fd fits an `int`. `pid` is this process's id; `pidfd` the inode `LISTEN_PIDFDID` must
+/// name, where this process can read it.
+pub(crate) fn read_handover(
+    var: &dyn Fn(&str) -> Option<String>,
+    pid: u32,
+    pidfd: Option<u64>,
+) -> Handover {
+    let Some(listen_pid) = var("LISTEN_PID") else {
+        return Handover::NotOurs("LISTEN_PID is unset".to_owned());
     };
-    let (true, true, Some(count)) = (ours, same_pidfd, count) else {
-        return Vec::new();
-    };
-    let first = var("LISTEN_FDS_FIRST_FD")
-        .and_then(|n| n.parse::<i32>().ok())
-        .unwrap_or(3);
-    let names: Vec<String> = var("LISTEN_FDNAMES")
-        .map(|n| n.split(':').map(str::to_owned).collect())
-        .unwrap_or_default();
-    sys::take_listen_fds(first, count)
-        .into_iter()
-        .enumerate()
-        .map(|(i, handed)| {
-            let name = names
-                .get(i)
-                .filter(|n| !n.is_empty() && *n != "unknown")
-                .cloned();
-            let (facts, socket) = match handed.socket {
-                Err(what) => (Err(what.to_owned()), None),
-                Ok(socket) => match sys::socket_facts(&socket) {
-                    Ok(facts) => (Ok(facts), Some(socket)),
-                    Err(err) => (
-                        Err(format!("a socket whose address is unreadable ({err})")),
-                        None,
-                    ),
-                },
-            };
-            Slot {
-                info: InheritedSocket {
-                    fd: handed.fd,
-                    name,
-                    facts,
-                    taken: false,
-                },
-                socket,
+    match digits::<u32>(&listen_pid) {
+        None => {
+            return Handover::NotOurs(format!("LISTEN_PID={listen_pid:?} is not a process id"));
+        }
+        Some(other) if other != pid => {
+            return Handover::NotOurs(format!(
+                "LISTEN_PID={other} is another process's; this is {pid}"
+            ));
+        }
+        Some(_) => {}
+    }
+    if let Some(id) = var("LISTEN_PIDFDID") {
+        match digits::<u64>(&id) {
+            None => return Handover::Malformed(format!("LISTEN_PIDFDID={id:?} is not a number")),
+            Some(id) if pidfd.is_some_and(|own| own != id) => {
+                // The pid was reused: the variables were meant for an earlier process.
+                return Handover::NotOurs(format!(
+                    "LISTEN_PIDFDID={id} names another process that had pid {pid}"
+                ));
             }
-        })
-        .collect()
+            Some(_) => {}
+        }
+    }
+    let count = match var("LISTEN_FDS") {
+        None => return Handover::Malformed("LISTEN_PID is set but LISTEN_FDS is not".to_owned()),
+        Some(n) => match digits::<usize>(&n) {
+            Some(count) if count <= MAX_LISTEN_FDS => count,
+            Some(_) | None if n.bytes().all(|b| b.is_ascii_digit()) && !n.is_empty() => {
+                return Handover::Malformed(format!(
+                    "LISTEN_FDS={n} is more fds than a handover holds (at most {MAX_LISTEN_FDS})"
+                ));
+            }
+            _ => return Handover::Malformed(format!("LISTEN_FDS={n:?} is not a count of fds")),
+        },
+    };
+    let first = match var("LISTEN_FDS_FIRST_FD") {
+        None => 3,
+        Some(n) => match digits::<i32>(&n) {
+            Some(first) if first >= 3 => first,
+            _ => {
+                return Handover::Malformed(format!(
+                    "LISTEN_FDS_FIRST_FD={n:?} is not an fd number of 3 or more"
+                ));
+            }
+        },
+    };
+    let last_fits = i32::try_from(count)
+        .ok()
+        .and_then(|count| first.checked_add(count))
+        .is_some();
+    if !last_fits {
+        return Handover::Malformed(format!(
+            "LISTEN_FDS_FIRST_FD={first} and LISTEN_FDS={count} run past the largest fd number"
+        ));
+    }
+    let names = var("LISTEN_FDNAMES")
+        .map(|n| n.split(':').take(count).map(str::to_owned).collect())
+        .unwrap_or_default();
+    Handover::Ours {
+        first,
+        count,
+        names,
+    }
+}
+
+/// A number written as plain decimal digits (no sign, space or `+`), in range.
+fn digits<T: std::str::FromStr>(text: &str) -> Option<T> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
+}
+
+fn take_from_env() -> Slots {
+    let var = |name: &str| std::env::var(name).ok();
+    let (first, count, names) = match read_handover(&var, std::process::id(), sys::own_pidfd_id()) {
+        Handover::Ours {
+            first,
+            count,
+            names,
+        } => (first, count, names),
+        Handover::NotOurs(why) => {
+            return Slots {
+                slots: Vec::new(),
+                why_none: why,
+                malformed: false,
+            };
+        }
+        Handover::Malformed(why) => {
+            return Slots {
+                slots: Vec::new(),
+                why_none: why,
+                malformed: true,
+            };
+        }
+    };
+    let mut slots = Vec::with_capacity(count);
+    for (i, handed) in sys::take_listen_fds(first, count).into_iter().enumerate() {
+        let name = names
+            .get(i)
+            .filter(|n| !n.is_empty() && *n != "unknown")
+            .cloned();
+        let (facts, socket) = match handed.socket {
+            // An fd the variables name is not open: they do not describe this process's fds.
+            // What was taken is dropped (closed): a handover is used whole or not at all.
+            Err(sys::NOT_OPEN) => {
+                return Slots {
+                    slots: Vec::new(),
+                    why_none: format!(
+                        "LISTEN_FDS={count} names fds {first} to {}, but fd {} is not open",
+                        i64::from(first) + i64::try_from(count).unwrap_or(0) - 1,
+                        handed.fd
+                    ),
+                    malformed: true,
+                };
+            }
+            Err(what) => (Err(what.to_owned()), None),
+            Ok(socket) => match sys::socket_facts(&socket) {
+                Ok(facts) => (Ok(facts), Some(socket)),
+                Err(err) => (
+                    Err(format!("a socket whose address is unreadable ({err})")),
+                    None,
+                ),
+            },
+        };
+        slots.push(Slot {
+            info: InheritedSocket {
+                fd: handed.fd,
+                name,
+                facts,
+                taken: false,
+            },
+            socket,
+        });
+    }
+    Slots {
+        why_none: format!("LISTEN_FDS={count}"),
+        slots,
+        malformed: false,
+    }
 }
 
 /// What the service manager handed over to this process, taken or not; empty when it was not
@@ -207,7 +343,7 @@ fn take_from_env() -> Vec<Slot> {
 /// (see the module docs), so a later listen can still use them.
 pub fn inherited_sockets() -> Vec<InheritedSocket> {
     let slots = slots().lock().unwrap_or_else(PoisonError::into_inner);
-    slots.iter().map(|s| s.info.clone()).collect()
+    slots.slots.iter().map(|s| s.info.clone()).collect()
 }
 
 /// The sockets for `wanted` (the planned addresses of one listen or bind), when the process
@@ -223,23 +359,28 @@ pub(crate) fn claim(
     if inherit == Inherit::Off {
         return Ok(None);
     }
-    let mut slots = slots().lock().unwrap_or_else(PoisonError::into_inner);
+    let mut guard = slots().lock().unwrap_or_else(PoisonError::into_inner);
     let stream = transport == Transport::Tcp;
     let fix = fix_text(target, wanted, stream);
-    if slots.is_empty() {
+    if guard.malformed {
+        return Err(malformed(target, &guard.why_none));
+    }
+    if guard.slots.is_empty() {
         if inherit == Inherit::Required {
             return Err(Error::InheritedMismatch(Box::new(ActivationMismatch {
                 target: target.clone(),
                 handed: Vec::new(),
-                reason: "inherit is required, but this process was not socket-activated \
-                    (LISTEN_PID is unset or another process's)"
-                    .to_owned(),
+                reason: format!(
+                    "inherit is required, but this process was not socket-activated ({})",
+                    guard.why_none
+                ),
                 fix: format!("start it from its .socket unit ({fix}), or set inherit to on"),
             })));
         }
         return Ok(None);
     }
-    let chosen = select(&slots, target, wanted, stream, &fix)?;
+    let slots = &mut guard.slots;
+    let chosen = select(slots, target, wanted, stream, &fix)?;
     let mut out = Vec::with_capacity(chosen.len());
     for i in chosen {
         let Some(slot) = slots.get_mut(i) else {
@@ -275,7 +416,12 @@ pub(crate) fn claim_one(
     nonblocking: bool,
 ) -> Result<(Socket, SocketAddr, i32)> {
     let stream = transport == Transport::Tcp;
-    let mut slots = slots().lock().unwrap_or_else(PoisonError::into_inner);
+    let mut guard = slots().lock().unwrap_or_else(PoisonError::into_inner);
+    if guard.malformed && inherit != Inherit::Off {
+        return Err(malformed(target, &guard.why_none));
+    }
+    let why_none = guard.why_none.clone();
+    let slots = &mut guard.slots;
     let handed: Vec<String> = slots.iter().map(|s| s.info.to_string()).collect();
     let fail = |reason: String, fix: &str| {
         Error::InheritedMismatch(Box::new(ActivationMismatch {
@@ -298,8 +444,7 @@ pub(crate) fn claim_one(
     if slots.is_empty() {
         return Err(fail(
             format!(
-                "{target} names {named}, but this process was not socket-activated \
-                 (LISTEN_PID is unset or another process's)"
+                "{target} names {named}, but this process was not socket-activated ({why_none})"
             ),
             "start it from its .socket unit, or name an address to bind",
         ));
@@ -453,19 +598,38 @@ impl Resolved {
     /// [`Resolved::listen_with`](crate::Resolved::listen_with) would fail with
     /// [`Inherit::On`].
     pub fn inherited_match(&self, udp: bool) -> Result<Vec<InheritedSocket>> {
-        let slots = slots().lock().unwrap_or_else(PoisonError::into_inner);
+        let guard = slots().lock().unwrap_or_else(PoisonError::into_inner);
+        if guard.malformed {
+            return Err(malformed(self.target(), &guard.why_none));
+        }
+        let slots = &guard.slots;
         if slots.is_empty() {
             return Ok(Vec::new());
         }
         let wanted: Vec<(SocketAddr, bool, Option<String>)> =
             self.socket_addrs().map(|a| (a, false, None)).collect();
         let fix = fix_text(self.target(), &wanted, !udp);
-        let chosen = select(&slots, self.target(), &wanted, !udp, &fix)?;
+        let chosen = select(slots, self.target(), &wanted, !udp, &fix)?;
         Ok(chosen
             .into_iter()
             .filter_map(|i| slots.get(i).map(|s| s.info.clone()))
             .collect())
     }
+}
+
+/// The error of every inheriting listen when the variables name this process but are
+/// malformed.
+fn malformed(target: &BindTarget, why: &str) -> Error {
+    Error::InheritedMismatch(Box::new(ActivationMismatch {
+        target: target.clone(),
+        handed: Vec::new(),
+        reason: format!(
+            "the socket-activation variables name this process but are malformed: {why}"
+        ),
+        fix: "fix the service manager's environment (the unit's Environment= lines, or what \
+              started this process), or set inherit to off to bind here"
+            .to_owned(),
+    }))
 }
 
 /// Whether an inherited socket serves `want`; `Err` says why not, after "fd N".
@@ -545,4 +709,174 @@ fn fix_text(
         lines.push(line);
     }
     crate::text::join_and(&lines)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `read_handover` over a table of variables, this process being pid 100.
+    fn read(vars: &[(&str, &str)]) -> Handover {
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        let var = move |name: &str| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+        read_handover(&var, 100, Some(7))
+    }
+
+    fn malformed(why: &str) -> Handover {
+        Handover::Malformed(why.to_owned())
+    }
+
+    #[test]
+    fn hostile_variables_are_refused_with_what_is_wrong() {
+        let not_ours = |why: &str| Handover::NotOurs(why.to_owned());
+        let cases: Vec<(Vec<(&str, &str)>, Handover)> = vec![
+            (vec![], not_ours("LISTEN_PID is unset")),
+            (vec![("LISTEN_FDS", "2")], not_ours("LISTEN_PID is unset")),
+            (
+                vec![("LISTEN_PID", "abc"), ("LISTEN_FDS", "1")],
+                not_ours("LISTEN_PID=\"abc\" is not a process id"),
+            ),
+            (
+                vec![("LISTEN_PID", "-100")],
+                not_ours("LISTEN_PID=\"-100\" is not a process id"),
+            ),
+            (
+                vec![("LISTEN_PID", " 100")],
+                not_ours("LISTEN_PID=\" 100\" is not a process id"),
+            ),
+            (
+                vec![("LISTEN_PID", "+100")],
+                not_ours("LISTEN_PID=\"+100\" is not a process id"),
+            ),
+            (
+                vec![("LISTEN_PID", "")],
+                not_ours("LISTEN_PID=\"\" is not a process id"),
+            ),
+            (
+                vec![("LISTEN_PID", "99999999999999999999")],
+                not_ours("LISTEN_PID=\"99999999999999999999\" is not a process id"),
+            ),
+            (
+                vec![("LISTEN_PID", "101"), ("LISTEN_FDS", "1")],
+                not_ours("LISTEN_PID=101 is another process's; this is 100"),
+            ),
+            (
+                vec![("LISTEN_PID", "100")],
+                malformed("LISTEN_PID is set but LISTEN_FDS is not"),
+            ),
+            (
+                vec![("LISTEN_PID", "100"), ("LISTEN_FDS", "x")],
+                malformed("LISTEN_FDS=\"x\" is not a count of fds"),
+            ),
+            (
+                vec![("LISTEN_PID", "100"), ("LISTEN_FDS", "-1")],
+                malformed("LISTEN_FDS=\"-1\" is not a count of fds"),
+            ),
+            (
+                vec![("LISTEN_PID", "100"), ("LISTEN_FDS", "")],
+                malformed("LISTEN_FDS=\"\" is not a count of fds"),
+            ),
+            (
+                vec![("LISTEN_PID", "100"), ("LISTEN_FDS", "1 ")],
+                malformed("LISTEN_FDS=\"1 \" is not a count of fds"),
+            ),
+            (
+                vec![("LISTEN_PID", "100"), ("LISTEN_FDS", "65537")],
+                malformed("LISTEN_FDS=65537 is more fds than a handover holds (at most 65536)"),
+            ),
+            (
+                vec![
+                    ("LISTEN_PID", "100"),
+                    ("LISTEN_FDS", "999999999999999999999999"),
+                ],
+                malformed(
+                    "LISTEN_FDS=999999999999999999999999 is more fds than a handover holds (at most 65536)",
+                ),
+            ),
+            (
+                vec![
+                    ("LISTEN_PID", "100"),
+                    ("LISTEN_FDS", "1"),
+                    ("LISTEN_FDS_FIRST_FD", "0"),
+                ],
+                malformed("LISTEN_FDS_FIRST_FD=\"0\" is not an fd number of 3 or more"),
+            ),
+            (
+                vec![
+                    ("LISTEN_PID", "100"),
+                    ("LISTEN_FDS", "1"),
+                    ("LISTEN_FDS_FIRST_FD", "-3"),
+                ],
+                malformed("LISTEN_FDS_FIRST_FD=\"-3\" is not an fd number of 3 or more"),
+            ),
+            (
+                vec![
+                    ("LISTEN_PID", "100"),
+                    ("LISTEN_FDS", "65536"),
+                    ("LISTEN_FDS_FIRST_FD", "2147483640"),
+                ],
+                malformed(
+                    "LISTEN_FDS_FIRST_FD=2147483640 and LISTEN_FDS=65536 run past the largest fd number",
+                ),
+            ),
+            (
+                vec![
+                    ("LISTEN_PID", "100"),
+                    ("LISTEN_FDS", "1"),
+                    ("LISTEN_PIDFDID", "z"),
+                ],
+                malformed("LISTEN_PIDFDID=\"z\" is not a number"),
+            ),
+            (
+                vec![
+                    ("LISTEN_PID", "100"),
+                    ("LISTEN_FDS", "1"),
+                    ("LISTEN_PIDFDID", "8"),
+                ],
+                not_ours("LISTEN_PIDFDID=8 names another process that had pid 100"),
+            ),
+        ];
+        for (vars, expected) in cases {
+            assert_eq!(read(&vars), expected, "{vars:?}");
+        }
+    }
+
+    #[test]
+    fn names_are_read_by_position_and_extra_ones_dropped() {
+        let ours = |count, names: &[&str]| Handover::Ours {
+            first: 3,
+            count,
+            names: names.iter().map(|n| (*n).to_owned()).collect(),
+        };
+        let base = [("LISTEN_PID", "100"), ("LISTEN_PIDFDID", "7")];
+        let with = |extra: &[(&'static str, &'static str)]| {
+            let mut vars = base.to_vec();
+            vars.extend_from_slice(extra);
+            read(&vars)
+        };
+        assert_eq!(
+            with(&[("LISTEN_FDS", "2"), ("LISTEN_FDNAMES", "web:admin")]),
+            ours(2, &["web", "admin"])
+        );
+        assert_eq!(
+            with(&[("LISTEN_FDS", "1"), ("LISTEN_FDNAMES", "web:admin:more")]),
+            ours(1, &["web"])
+        );
+        assert_eq!(
+            with(&[("LISTEN_FDS", "3"), ("LISTEN_FDNAMES", "web")]),
+            ours(3, &["web"])
+        );
+        assert_eq!(with(&[("LISTEN_FDS", "0")]), ours(0, &[]));
+        assert_eq!(
+            with(&[("LISTEN_FDS", "1"), ("LISTEN_FDS_FIRST_FD", "10")]),
+            Handover::Ours {
+                first: 10,
+                count: 1,
+                names: Vec::new()
+            }
+        );
+    }
 }

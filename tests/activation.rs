@@ -357,8 +357,8 @@ fn inherit_required_without_activation_is_a_typed_error() {
     assert_eq!(
         result_line(&output),
         "inherited_mismatch 127.0.0.1:8080: inherit is required, but this process was not \
-         socket-activated (LISTEN_PID is unset or another process's); start it from its \
-         .socket unit (ListenStream=127.0.0.1:8080), or set inherit to on"
+         socket-activated (LISTEN_PID is unset); start it from its .socket unit \
+         (ListenStream=127.0.0.1:8080), or set inherit to on"
     );
 }
 
@@ -384,6 +384,152 @@ fn a_pipe_is_not_a_socket() {
          not an IP socket), and 127.0.0.1:8080 wants TCP on 127.0.0.1:8080: fd 3 is a pipe, \
          not a socket; make the .socket unit say ListenStream=127.0.0.1:8080, or set inherit \
          to off to bind here"
+    );
+}
+
+/// The child under `sh -c "SETUP; VARS exec CHILD"`, `$$` being the child's pid (exec keeps
+/// it), listening on 127.0.0.1:8080 with `inherit`.
+fn hostile(setup: &str, vars: &str, inherit: &str) -> String {
+    let exe = std::env::current_exe().unwrap();
+    let output = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "{setup} {vars} exec '{}' --exact child_listen --ignored --nocapture",
+            exe.display()
+        ))
+        .env("BP_TARGET", "127.0.0.1:8080")
+        .env("BP_INHERIT", inherit)
+        .env("BP_REPORT_FD3", "1")
+        .env("BP_NO_ACCEPT", "1")
+        .env_remove("LISTEN_FDS")
+        .env_remove("LISTEN_PID")
+        .env_remove("LISTEN_FDNAMES")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    result_line(&output)
+}
+
+const MALFORMED: &str = "inherited_mismatch 127.0.0.1:8080: the socket-activation variables \
+    name this process but are malformed: ";
+const MALFORMED_FIX: &str = "; fix the service manager's environment (the unit's \
+    Environment= lines, or what started this process), or set inherit to off to bind here";
+
+/// Hostile activation variables, each through a real exec: garbage, negative, huge and
+/// overflowing numbers, a first fd of 0, fds that are closed. Variables naming this process
+/// but malformed fail every inheriting listen closed (typed, never a panic, never an abort
+/// from allocating for a huge count); naming another process or garbage in LISTEN_PID is no
+/// handover, and `inherit = "required"` then says which.
+#[test]
+fn hostile_activation_variables_are_typed_errors() {
+    let cases: [(&str, &str, &str, String); 9] = [
+        (
+            "exec 3<&-;",
+            "LISTEN_FDS=1 LISTEN_PID=$$",
+            "on",
+            format!(
+                "{MALFORMED}LISTEN_FDS=1 names fds 3 to 3, but fd 3 is not open{MALFORMED_FIX} [fd 3 closed]"
+            ),
+        ),
+        (
+            "",
+            "LISTEN_FDS=99999999999999999999 LISTEN_PID=$$",
+            "on",
+            format!(
+                "{MALFORMED}LISTEN_FDS=99999999999999999999 is more fds than a handover holds (at most 65536){MALFORMED_FIX} [fd 3 closed]"
+            ),
+        ),
+        (
+            "",
+            "LISTEN_FDS=4000000000 LISTEN_PID=$$",
+            "required",
+            format!(
+                "{MALFORMED}LISTEN_FDS=4000000000 is more fds than a handover holds (at most 65536){MALFORMED_FIX} [fd 3 closed]"
+            ),
+        ),
+        (
+            "",
+            "LISTEN_FDS=-1 LISTEN_PID=$$",
+            "on",
+            format!(
+                "{MALFORMED}LISTEN_FDS=\"-1\" is not a count of fds{MALFORMED_FIX} [fd 3 closed]"
+            ),
+        ),
+        (
+            "",
+            "LISTEN_FDS=one LISTEN_PID=$$",
+            "on",
+            format!(
+                "{MALFORMED}LISTEN_FDS=\"one\" is not a count of fds{MALFORMED_FIX} [fd 3 closed]"
+            ),
+        ),
+        (
+            "",
+            "LISTEN_FDS=1 LISTEN_FDS_FIRST_FD=0 LISTEN_PID=$$",
+            "on",
+            format!(
+                "{MALFORMED}LISTEN_FDS_FIRST_FD=\"0\" is not an fd number of 3 or more{MALFORMED_FIX} [fd 3 closed]"
+            ),
+        ),
+        (
+            "",
+            "LISTEN_FDS=1 LISTEN_PID=not-a-pid",
+            "required",
+            "inherited_mismatch 127.0.0.1:8080: inherit is required, but this process was not \
+             socket-activated (LISTEN_PID=\"not-a-pid\" is not a process id); start it from its \
+             .socket unit (ListenStream=127.0.0.1:8080), or set inherit to on [fd 3 closed]"
+                .to_owned(),
+        ),
+        (
+            "",
+            "LISTEN_FDS=1 LISTEN_PID=-$$",
+            "required",
+            "inherited_mismatch 127.0.0.1:8080: inherit is required, but this process was not \
+             socket-activated (LISTEN_PID=\"-"
+                .to_owned(),
+        ),
+        (
+            "",
+            "LISTEN_PID=$$",
+            "on",
+            format!(
+                "{MALFORMED}LISTEN_PID is set but LISTEN_FDS is not{MALFORMED_FIX} [fd 3 closed]"
+            ),
+        ),
+    ];
+    for (setup, vars, inherit, expected) in cases {
+        let result = hostile(setup, vars, inherit);
+        assert!(result.starts_with(&expected), "{vars}: {result}");
+    }
+}
+
+/// Two handed-over fds, the first a listening TCP socket and the second closed: the handover
+/// is refused whole, and the socket it did take (fd 3) is closed, not leaked.
+#[test]
+fn a_closed_fd_after_a_good_one_refuses_the_handover_and_closes_what_was_taken() {
+    let python = "import os, socket, sys\n\
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)\n\
+        s.bind(('127.0.0.1', 0)); s.listen(1)\n\
+        if s.fileno() != 3: os.dup2(s.fileno(), 3)\n\
+        os.set_inheritable(3, True)\n\
+        try: os.close(4)\n\
+        except OSError: pass\n\
+        os.environ.update(LISTEN_FDS='2', LISTEN_PID=str(os.getpid()), BP_REPORT_FD3='1', BP_NO_ACCEPT='1')\n\
+        os.execv(sys.argv[1], [sys.argv[1], '--exact', 'child_listen', '--ignored', '--nocapture'])\n";
+    let Ok(output) = Command::new("python3")
+        .args(["-c", python])
+        .arg(std::env::current_exe().unwrap())
+        .env("BP_TARGET", "127.0.0.1:8080")
+        .output()
+    else {
+        panic!("python3 is missing");
+    };
+    assert_eq!(
+        result_line(&output),
+        format!(
+            "{MALFORMED}LISTEN_FDS=2 names fds 3 to 4, but fd 4 is not open{MALFORMED_FIX} \
+             [fd 3 closed]"
+        )
     );
 }
 
@@ -471,7 +617,12 @@ fn child_listen() {
                 err.kind() == ErrorKind::InheritedMismatch,
                 err.kind().as_str() == "inherited_mismatch"
             );
-            println!("RESULT {} {err}", err.kind());
+            let fd3 = match std::env::var_os("BP_REPORT_FD3") {
+                Some(_) if std::fs::metadata("/proc/self/fd/3").is_ok() => " [fd 3 open]",
+                Some(_) => " [fd 3 closed]",
+                None => "",
+            };
+            println!("RESULT {} {err}{fd3}", err.kind());
         }
     }
 }

@@ -298,6 +298,21 @@ fn from_port_env_invalid() {
             ":80",
             "invalid port \":80\" at byte 0: \":80\" is not a port number",
         ),
+        // Hostile values: negative, overflowing, padded, a NUL.
+        ("-1", "invalid port \"-1\" at byte 0: a port has no sign"),
+        (
+            "99999999999999999999999",
+            "invalid port \"99999999999999999999999\" at byte 0: port 99999999999999999999999 \
+             is out of range (0-65535)",
+        ),
+        (
+            " 80",
+            "invalid port \" 80\" at byte 0: \" 80\" is not a port number",
+        ),
+        (
+            "80\u{1}",
+            "invalid port \"80\\u{1}\" at byte 0: \"80\\u{1}\" is not a port number",
+        ),
     ];
     for (value, message) in cases {
         assert_eq!(

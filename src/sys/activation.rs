@@ -22,6 +22,10 @@ pub(crate) struct HandedFd {
     pub(crate) socket: Result<Socket, &'static str>,
 }
 
+/// What [`take_listen_fds`] says of an fd the variables name that is not open; the fds after
+/// it are not looked at.
+pub(crate) const NOT_OPEN: &str = "an fd that is not open";
+
 /// What the checks read from one inherited socket.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct SocketFacts {
@@ -43,10 +47,22 @@ pub(crate) struct SocketFacts {
 pub(crate) fn take_listen_fds(first: i32, count: usize) -> Vec<HandedFd> {
     let mut fds = listenfd::ListenFd::from_env();
     let count = count.min(fds.len());
+    let fd_dir = ["/dev/fd", "/proc/self/fd"]
+        .into_iter()
+        .any(|dir| std::fs::metadata(dir).is_ok());
     let mut handed = Vec::with_capacity(count);
     for (idx, fd) in (first..).take(count).enumerate() {
         let socket = match file_type(fd) {
             Some(kind) if kind != "a socket" => Err(kind),
+            // The fd directory is there and has no such entry: the fd is closed. Nothing
+            // after it is looked at (a count of 65,536 closed fds costs one stat).
+            None if fd_dir => {
+                handed.push(HandedFd {
+                    fd,
+                    socket: Err(NOT_OPEN),
+                });
+                break;
+            }
             _ => take(&mut fds, idx),
         };
         handed.push(HandedFd { fd, socket });

@@ -28,7 +28,7 @@
 //! | `wait_readable(sockets)` | blocks until one of `sockets` is readable and says which; `None`: no safe poll here (poll.rs: poll(2) on Unix, `None` on Windows) |
 //! | `HAS_POLL` | whether `wait_readable` waits; without it the merged accept tries each socket nonblocking, pausing between rounds |
 //! | `ACCEPT_INHERITS_NONBLOCKING` | whether accept(2) is known to copy O_NONBLOCK to the new socket (BSDs, macOS, Windows; not Linux or Android) |
-//! | `take_listen_fds(first, count)` | the fds a service manager handed over, each a socket or what it is instead: fstat(2) S_IFSOCK through /dev/fd, then listenfd's safe take (SO_TYPE, getsockname, FD_CLOEXEC); empty off Unix |
+//! | `take_listen_fds(first, count)` | the fds a service manager handed over, each a socket or what it is instead: fstat(2) S_IFSOCK through /dev/fd, then listenfd's safe take (SO_TYPE, getsockname, FD_CLOEXEC); the first fd that is not open ends the list as [`NOT_OPEN`]; empty off Unix |
 //! | `socket_facts(socket)` | SO_TYPE (stream or datagram), getsockname(2) (family, address, port), IPV6_V6ONLY, SO_ACCEPTCONN (`None` where absent: macOS, OpenBSD), SO_BINDTODEVICE (`None` off Linux) |
 //! | `set_cloexec(socket)` | FD_CLOEXEC on Unix; a no-op on Windows |
 //! | `own_pidfd_id()` | the pidfs inode of a pidfd of this process (what `LISTEN_PIDFDID` names), through rustix; `None` off Linux or before pidfs (6.9) |
@@ -55,7 +55,7 @@ mod poll;
 mod watch;
 
 pub(crate) use activation::{
-    SocketFacts, own_pidfd_id, set_cloexec, socket_facts, take_listen_fds,
+    NOT_OPEN, SocketFacts, own_pidfd_id, set_cloexec, socket_facts, take_listen_fds,
 };
 pub(crate) use deployment::{MACOS, deployment};
 pub(crate) use errno::{
