@@ -28,6 +28,7 @@ use axum::extract::connect_info::Connected;
 use axum::serve::{IncomingStream, Listener};
 
 use crate::serve::TokioListeners;
+use crate::sys;
 
 /// How long the accept loop pauses after an error that is not about one connection (EMFILE,
 /// ENFILE, ENOBUFS), as axum's own `TcpListener` impl (and hyper 0.14's server) does.
@@ -40,13 +41,17 @@ impl Listener for TokioListeners {
 
     /// [`TokioListeners::accept`] over every socket; errors are retried as axum's own
     /// `TcpListener` impl retries them: at once for a connection that failed (refused,
-    /// aborted, reset), after a one-second pause otherwise (EMFILE: give the process time to
-    /// close files). They are not reported: axum's `Listener` has no error path.
+    /// aborted, reset); after the pause of [`TokioListeners::accept`] for one about resources
+    /// (EMFILE, ENFILE, ENOBUFS, ENOMEM: 10 ms doubling to 1 s, giving the process time to
+    /// close files); after one second otherwise. They are not reported: axum's `Listener` has
+    /// no error path.
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {
         loop {
             match TokioListeners::accept(self).await {
                 Ok(accepted) => return (accepted.stream, accepted.peer),
                 Err(err) if is_connection_error(&err) => {}
+                // TokioListeners::accept paused already, growing with the errors in a row.
+                Err(err) if sys::is_resource_exhausted(&err) => {}
                 Err(_) => tokio::time::sleep(ACCEPT_ERROR_PAUSE).await,
             }
         }

@@ -1,7 +1,7 @@
 //! The server side: TCP listeners and UDP sockets from a resolved target, all or nothing.
 
 use std::net::{SocketAddr, TcpListener, UdpSocket};
-use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::{AtomicU32, AtomicUsize};
 use std::time::Duration;
 
 use socket2::Socket;
@@ -229,6 +229,9 @@ pub struct Bound<S> {
     /// The socket the merged accept (or receive) tries first next time: one past the last one
     /// served, so that no socket starves another.
     pub(crate) next: AtomicUsize,
+    /// Accept errors in a row that were about this process's resources (EMFILE, ENFILE,
+    /// ENOBUFS, ENOMEM): the merged accept's pause grows with it (serve.rs).
+    pub(crate) exhausted: AtomicU32,
 }
 
 /// TCP listeners for one target.
@@ -314,6 +317,7 @@ impl<S> Bound<S> {
             nonblocking: self.nonblocking,
             inherited: self.inherited,
             next: self.next,
+            exhausted: self.exhausted,
         })
     }
 }
@@ -465,6 +469,7 @@ fn inherited_resolved(
         nonblocking: options.nonblocking,
         inherited: vec![fd],
         next: AtomicUsize::new(0),
+        exhausted: AtomicU32::new(0),
     };
     Ok((bound, resolved))
 }
@@ -785,6 +790,7 @@ fn bound(
         nonblocking: options.nonblocking,
         inherited,
         next: AtomicUsize::new(0),
+        exhausted: AtomicU32::new(0),
     }
 }
 

@@ -15,6 +15,11 @@ use std::time::Duration;
 use socket2::SockRef;
 
 use crate::listen::{Bound, Listeners, UdpSockets};
+
+/// The first pause after an accept failed for lack of resources; see `Bound::pace`.
+const EXHAUSTED_PAUSE: Duration = Duration::from_millis(10);
+/// The longest such pause.
+const EXHAUSTED_PAUSE_MAX: Duration = Duration::from_secs(1);
 use crate::sys;
 
 /// Where the OS has no safe poll (Windows), how long the round robin of nonblocking accepts
@@ -87,6 +92,24 @@ impl<S> Bound<S> {
         let n = self.sockets.len();
         let start = self.next.load(Ordering::Relaxed) % n.max(1);
         (0..n).map(move |k| (start + k) % n)
+    }
+
+    /// The pause before an accept's error returns, and the count of such errors in a row: an
+    /// error about resources (EMFILE, ENFILE, ENOBUFS, ENOMEM) fails again if retried at once,
+    /// so the loop that retries must not spin. 10 ms after the first, doubling per error in a
+    /// row, 1 s at the most (axum's and hyper's pause); a success resets it.
+    fn pace(&self, result: &io::Result<impl Sized>) -> Option<Duration> {
+        match result {
+            Err(err) if sys::is_resource_exhausted(err) => {
+                let in_a_row = self.exhausted.fetch_add(1, Ordering::Relaxed).min(7);
+                Some((EXHAUSTED_PAUSE * (1 << in_a_row)).min(EXHAUSTED_PAUSE_MAX))
+            }
+            Ok(_) => {
+                self.exhausted.store(0, Ordering::Relaxed);
+                None
+            }
+            Err(_) => None,
+        }
     }
 
     /// Socket `index` has been served: the next turn starts after it.
@@ -172,8 +195,11 @@ impl Listeners {
     /// # Errors
     ///
     /// The `io::Error` of poll(2) or of the accept, e.g. `EMFILE` when the process is out of
-    /// file descriptors (pause before retrying, or the loop spins), or `ECONNABORTED` for a
-    /// client that gave up while queued (accept again). An accept that fails ends that
+    /// file descriptors, or `ECONNABORTED` for a client that gave up while queued (accept
+    /// again). An error about resources (EMFILE, ENFILE, ENOBUFS, ENOMEM) returns only after a
+    /// pause, 10 ms after the first and doubling per error in a row up to 1 s, so a loop that
+    /// retries at once does not spin while the process is out of fds; every listener stays
+    /// open, and the next accept after fds free up succeeds. An accept that fails ends that
     /// listener's turn, so a listener that keeps failing does not block the others.
     ///
     /// ```
@@ -196,8 +222,8 @@ impl Listeners {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn accept(&self) -> io::Result<Accepted> {
-        let (index, (stream, peer)) = match self.sockets.as_slice() {
-            [only] if !self.nonblocking => (0, only.accept()?),
+        let taken = match self.sockets.as_slice() {
+            [only] if !self.nonblocking => only.accept().map(|taken| (0, taken)),
             sockets => {
                 let refs: Vec<SockRef<'_>> = sockets.iter().map(SockRef::from).collect();
                 if !sys::HAS_POLL && !self.nonblocking {
@@ -205,9 +231,13 @@ impl Listeners {
                         listener.set_nonblocking(true)?;
                     }
                 }
-                self.take_turn(&refs, TcpListener::accept)?
+                self.take_turn(&refs, TcpListener::accept)
             }
         };
+        if let Some(pause) = self.pace(&taken) {
+            std::thread::sleep(pause);
+        }
+        let (index, (stream, peer)) = taken?;
         // The stream gets the set's mode. A nonblocking set's stream is nonblocking already
         // only where accept(2) is known to copy the flag; a blocking set's stream may have
         // copied the flag from the fallback's nonblocking listeners.
@@ -441,8 +471,9 @@ mod tokio_twins {
         /// # Errors
         ///
         /// The accept's `io::Error`; that listener's turn is over, so the next call tries the
-        /// others first. A server loop pauses after errors other than `ECONNABORTED` and
-        /// friends (the `axum` feature's `Listener` impl does).
+        /// others first. An error about resources (EMFILE, ENFILE, ENOBUFS, ENOMEM) returns
+        /// after a pause, as [`Listeners::accept`]'s does (10 ms, doubling per error in a row,
+        /// 1 s at the most), so a task that retries at once does not spin.
         ///
         /// ```
         /// use bindpolicy::BindTarget;
@@ -470,6 +501,9 @@ mod tokio_twins {
             }
             let (index, result) = first_ready(futures).await;
             self.served(index);
+            if let Some(pause) = self.pace(&result) {
+                tokio::time::sleep(pause).await;
+            }
             let (stream, peer) = result?;
             Ok(Accepted {
                 stream,

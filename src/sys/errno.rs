@@ -24,8 +24,17 @@ pub(crate) fn is_option_missing(err: &io::Error) -> bool {
     codes::ENOPROTOOPT.is_some_and(|code| err.raw_os_error() == Some(code))
 }
 
+/// EMFILE, ENFILE, ENOBUFS, ENOMEM: an accept (or socket) failed for lack of this process's or
+/// the system's resources, not because of one connection; trying again at once fails again.
+pub(crate) fn is_resource_exhausted(err: &io::Error) -> bool {
+    err.raw_os_error()
+        .is_some_and(|code| codes::RESOURCES.contains(&code))
+}
+
 #[cfg(unix)]
 mod codes {
+    pub(super) const RESOURCES: [i32; 4] =
+        [libc::EMFILE, libc::ENFILE, libc::ENOBUFS, libc::ENOMEM];
     pub(super) const ENOPROTOOPT: Option<i32> = Some(libc::ENOPROTOOPT);
     pub(super) const EAFNOSUPPORT: i32 = libc::EAFNOSUPPORT;
     pub(super) const ENODEV: Option<i32> = Some(libc::ENODEV);
@@ -37,6 +46,7 @@ mod codes {
     use windows_sys::Win32::Networking::WinSock;
 
     pub(super) const EAFNOSUPPORT: i32 = WinSock::WSAEAFNOSUPPORT;
+    pub(super) const RESOURCES: [i32; 2] = [WinSock::WSAEMFILE, WinSock::WSAENOBUFS];
     /// The option is not Windows' either way: the crate never asks it there.
     pub(super) const ENOPROTOOPT: Option<i32> = None;
     /// Windows has no device binding, so no such error.

@@ -60,6 +60,7 @@ pub(crate) use activation::{
 pub(crate) use deployment::{MACOS, deployment};
 pub(crate) use errno::{
     is_family_unsupported, is_invalid_argument, is_no_device, is_option_missing,
+    is_resource_exhausted,
 };
 pub(crate) use options::{
     REUSE_ADDRESS_MEANS_TIME_WAIT, bind_device, set_freebind, set_reuse_port,

@@ -58,6 +58,9 @@ const IFA_F_TENTATIVE: u32 = 0x40;
 /// long as the one before (1 ms, 2 ms, … 256 ms: half a second in all), so a burst of changes,
 /// such as a thousand links getting their IPv6 link-local addresses, can settle.
 const DUMP_TRIES: u32 = 10;
+/// How long one recv waits for the next datagram of a reply: the kernel answers in
+/// microseconds, even a dump of thousands of addresses in milliseconds.
+const RECV_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 /// The kernel sends at most 32 KiB per datagram (netlink_recvmsg caps max_recvmsg_len).
 const RECV_BUFFER: usize = 64 * 1024;
 
@@ -72,6 +75,7 @@ pub(crate) struct Netlink {
 }
 
 /// How a request ended.
+#[derive(Debug)]
 pub(crate) enum Reply {
     /// Every message was read.
     Done,
@@ -87,6 +91,9 @@ impl Netlink {
         // Connected to the kernel (port 0), which also binds a port id: the kernel refuses
         // unicasts from any other sender, so no other process can write into our replies.
         socket.connect(&SocketAddr::new(0, 0))?;
+        // A reply that never ends (a kernel bug, or a message this code misreads as not the
+        // last) must not hang a server's start-up: recv gives up after RECV_TIMEOUT.
+        socket2::SockRef::from(&socket).set_read_timeout(Some(RECV_TIMEOUT))?;
         Ok(Netlink {
             socket,
             seq: 0,
@@ -129,26 +136,18 @@ impl Netlink {
         reply_type: u16,
         parse: &mut dyn FnMut(&[u8]) -> Option<T>,
     ) -> io::Result<Vec<T>> {
-        for attempt in 0..DUMP_TRIES {
-            if attempt > 1 {
-                std::thread::sleep(std::time::Duration::from_millis(1 << (attempt - 2)));
-            }
+        retry_interrupted(&mut || {
             let mut rows = Vec::new();
             send(self)?;
-            if let Reply::Done = self.receive(reply_type, &mut |payload| {
+            let reply = self.receive(reply_type, &mut |payload| {
                 rows.extend(parse(payload));
                 true
-            })? {
-                return Ok(rows);
-            }
-        }
-        Err(io::Error::new(
-            io::ErrorKind::Interrupted,
-            format!(
-                "the kernel interrupted {DUMP_TRIES} dumps in a row (NLM_F_DUMP_INTR): the \
-                 tables kept changing while they were read"
-            ),
-        ))
+            })?;
+            Ok(match reply {
+                Reply::Done => Some(rows),
+                Reply::Interrupted => None,
+            })
+        })
     }
 
     /// Reads replies to the last request, handing each payload of `reply_type` to `each`
@@ -162,53 +161,105 @@ impl Netlink {
         loop {
             self.buf.clear();
             // MSG_TRUNC: the datagram's real length, to notice one larger than the buffer.
-            let len = self.socket.recv(&mut self.buf, libc::MSG_TRUNC)?;
+            let len = match self.socket.recv(&mut self.buf, libc::MSG_TRUNC) {
+                Ok(len) => len,
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        format!(
+                            "the kernel did not finish a netlink reply within {RECV_TIMEOUT:?}"
+                        ),
+                    ));
+                }
+                Err(err) => return Err(err),
+            };
             if len > self.buf.len() {
                 return Err(io::Error::new(
                     io::ErrorKind::InvalidData,
                     format!("a netlink reply of {len} bytes did not fit {RECV_BUFFER}"),
                 ));
             }
-            let mut offset = 0;
-            while let Some(rest) = self.buf.get(offset..len).filter(|r| !r.is_empty()) {
-                let message = NetlinkBuffer::new_checked(rest)
-                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
-                let length = usize::try_from(message.length()).unwrap_or(usize::MAX);
-                offset = offset.saturating_add(length.saturating_add(3) & !3);
-                if message.sequence_number() != self.seq {
-                    continue; // a late reply to an earlier request
-                }
-                interrupted |= message.flags() & NLM_F_DUMP_INTR != 0;
-                match message.message_type() {
-                    NLMSG_DONE => {
-                        return Ok(if interrupted {
-                            Reply::Interrupted
-                        } else {
-                            Reply::Done
-                        });
-                    }
-                    NLMSG_ERROR => {
-                        let code = message
-                            .payload()
-                            .get(..4)
-                            .and_then(|b| <[u8; 4]>::try_from(b).ok())
-                            .map_or(0, i32::from_ne_bytes);
-                        if code == 0 {
-                            return Ok(Reply::Done); // an acknowledgement
-                        }
-                        return Err(io::Error::from_raw_os_error(code.saturating_neg()));
-                    }
-                    NLMSG_OVERRUN => {
-                        return Err(io::Error::other("netlink overrun: data was lost"));
-                    }
-                    t if t == reply_type && !each(message.payload()) => {
-                        return Ok(Reply::Done);
-                    }
-                    _ => {}
-                }
+            let datagram = self.buf.get(..len).unwrap_or_default();
+            if let Some(reply) = walk(datagram, self.seq, reply_type, &mut interrupted, each)? {
+                return Ok(reply);
             }
         }
     }
+}
+
+/// Runs `attempt` (one whole dump: `None` when the kernel marked it interrupted) until a dump
+/// completes, [`DUMP_TRIES`] times at the most, never returning half a dump.
+fn retry_interrupted<T>(attempt: &mut dyn FnMut() -> io::Result<Option<T>>) -> io::Result<T> {
+    for n in 0..DUMP_TRIES {
+        if n > 1 {
+            std::thread::sleep(std::time::Duration::from_millis(1 << (n - 2)));
+        }
+        if let Some(done) = attempt()? {
+            return Ok(done);
+        }
+    }
+    Err(io::Error::new(
+        io::ErrorKind::Interrupted,
+        format!(
+            "the kernel interrupted {DUMP_TRIES} dumps in a row (NLM_F_DUMP_INTR): the tables \
+             kept changing while they were read"
+        ),
+    ))
+}
+
+/// The messages of one datagram, in order: each payload of `reply_type` with sequence number
+/// `seq` goes to `each` (which says whether to go on). `Some` when the reply ended in this
+/// datagram (NLMSG_DONE, an acknowledgement, or `each` said stop; `interrupted` collects
+/// NLM_F_DUMP_INTR across datagrams), `None` when more datagrams follow; an error for
+/// NLMSG_ERROR, NLMSG_OVERRUN or a malformed message. Messages of another sequence number
+/// (late replies to an earlier request) and of other types are skipped. Pure, so the unit
+/// tests and the `netlink` fuzz target feed it crafted bytes.
+pub(crate) fn walk(
+    datagram: &[u8],
+    seq: u32,
+    reply_type: u16,
+    interrupted: &mut bool,
+    each: &mut dyn FnMut(&[u8]) -> bool,
+) -> io::Result<Option<Reply>> {
+    let mut offset = 0;
+    while let Some(rest) = datagram.get(offset..).filter(|r| !r.is_empty()) {
+        let message = NetlinkBuffer::new_checked(rest)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
+        let length = usize::try_from(message.length()).unwrap_or(usize::MAX);
+        offset = offset.saturating_add(length.saturating_add(3) & !3);
+        if message.sequence_number() != seq {
+            continue;
+        }
+        *interrupted |= message.flags() & NLM_F_DUMP_INTR != 0;
+        match message.message_type() {
+            NLMSG_DONE => {
+                return Ok(Some(if *interrupted {
+                    Reply::Interrupted
+                } else {
+                    Reply::Done
+                }));
+            }
+            NLMSG_ERROR => {
+                let code = message
+                    .payload()
+                    .get(..4)
+                    .and_then(|b| <[u8; 4]>::try_from(b).ok())
+                    .map_or(0, i32::from_ne_bytes);
+                if code == 0 {
+                    return Ok(Some(Reply::Done)); // an acknowledgement
+                }
+                return Err(io::Error::from_raw_os_error(code.saturating_neg()));
+            }
+            NLMSG_OVERRUN => {
+                return Err(io::Error::other("netlink overrun: data was lost"));
+            }
+            t if t == reply_type && !each(message.payload()) => {
+                return Ok(Some(Reply::Done));
+            }
+            _ => {}
+        }
+    }
+    Ok(None)
 }
 
 /// One rtnetlink socket: links, addresses and routes.
@@ -486,6 +537,137 @@ fn parse_route(payload: &[u8]) -> Option<RouteReply> {
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
+
+    /// One netlink message: header (length, type, flags, sequence, port) and payload.
+    fn message(kind: u16, flags: u16, seq: u32, payload: &[u8]) -> Vec<u8> {
+        let len = u32::try_from(16 + payload.len()).unwrap();
+        let mut bytes = Vec::new();
+        bytes.extend_from_slice(&len.to_ne_bytes());
+        bytes.extend_from_slice(&kind.to_ne_bytes());
+        bytes.extend_from_slice(&flags.to_ne_bytes());
+        bytes.extend_from_slice(&seq.to_ne_bytes());
+        bytes.extend_from_slice(&0u32.to_ne_bytes());
+        bytes.extend_from_slice(payload);
+        while bytes.len() % 4 != 0 {
+            bytes.push(0);
+        }
+        bytes
+    }
+
+    /// `walk` over `datagram` for request 7, replies of type RTM_NEWADDR: the payloads seen and
+    /// how it ended.
+    fn walk_all(datagram: &[u8]) -> (Vec<Vec<u8>>, io::Result<Option<Reply>>, bool) {
+        let mut seen = Vec::new();
+        let mut interrupted = false;
+        let end = walk(datagram, 7, RTM_NEWADDR, &mut interrupted, &mut |p| {
+            seen.push(p.to_vec());
+            true
+        });
+        (seen, end, interrupted)
+    }
+
+    #[test]
+    fn a_dump_marked_interrupted_ends_interrupted() {
+        let mut datagram = message(RTM_NEWADDR, NLM_F_DUMP_INTR, 7, &[1, 2, 3, 4]);
+        datagram.extend(message(NLMSG_DONE, 0, 7, &0i32.to_ne_bytes()));
+        let (seen, end, interrupted) = walk_all(&datagram);
+        assert_eq!(seen, vec![vec![1, 2, 3, 4]]);
+        assert!(matches!(end, Ok(Some(Reply::Interrupted))));
+        assert!(interrupted);
+    }
+
+    #[test]
+    fn late_replies_and_unknown_types_are_skipped_and_a_reply_may_span_datagrams() {
+        let mut datagram = message(RTM_NEWADDR, 0, 6, &[9; 4]); // an earlier request's
+        datagram.extend(message(999, 0, 7, &[8; 4])); // a type nobody asked for
+        datagram.extend(message(RTM_NEWADDR, 0, 7, &[5; 8]));
+        let (seen, end, _) = walk_all(&datagram);
+        assert_eq!(seen, vec![vec![5; 8]]);
+        assert!(
+            matches!(end, Ok(None)),
+            "no DONE yet: read the next datagram"
+        );
+    }
+
+    #[test]
+    fn errors_acknowledgements_and_overruns() {
+        let (_, end, _) = walk_all(&message(NLMSG_ERROR, 0, 7, &(-libc::ENOBUFS).to_ne_bytes()));
+        assert_eq!(end.unwrap_err().raw_os_error(), Some(libc::ENOBUFS));
+        let (_, end, _) = walk_all(&message(NLMSG_ERROR, 0, 7, &0i32.to_ne_bytes()));
+        assert!(matches!(end, Ok(Some(Reply::Done))));
+        let (_, end, _) = walk_all(&message(NLMSG_OVERRUN, 0, 7, &[]));
+        assert_eq!(
+            end.unwrap_err().to_string(),
+            "netlink overrun: data was lost"
+        );
+        // An error message too short to hold its code: code 0, an acknowledgement.
+        let (_, end, _) = walk_all(&message(NLMSG_ERROR, 0, 7, &[1]));
+        assert!(matches!(end, Ok(Some(Reply::Done))));
+    }
+
+    #[test]
+    fn malformed_datagrams_are_errors_never_panics() {
+        let mut short = message(RTM_NEWADDR, 0, 7, &[1; 4]);
+        short.truncate(10);
+        assert_eq!(
+            walk_all(&short).1.unwrap_err().kind(),
+            io::ErrorKind::InvalidData
+        );
+        // A length field past the end of the datagram.
+        let mut long = message(RTM_NEWADDR, 0, 7, &[1; 4]);
+        long[0] = 200;
+        assert_eq!(
+            walk_all(&long).1.unwrap_err().kind(),
+            io::ErrorKind::InvalidData
+        );
+        // A length under the header's 16 bytes.
+        let mut tiny = message(RTM_NEWADDR, 0, 7, &[1; 4]);
+        tiny[0..4].copy_from_slice(&4u32.to_ne_bytes());
+        assert_eq!(
+            walk_all(&tiny).1.unwrap_err().kind(),
+            io::ErrorKind::InvalidData
+        );
+        assert!(matches!(walk_all(&[]).1, Ok(None)));
+        for len in 0..64 {
+            let _ = walk_all(&vec![0xff; len]);
+        }
+    }
+
+    #[test]
+    fn interrupted_dumps_are_retried_a_bounded_number_of_times() {
+        let mut tries = 0;
+        let err = retry_interrupted::<()>(&mut || {
+            tries += 1;
+            Ok(None)
+        })
+        .unwrap_err();
+        assert_eq!(tries, DUMP_TRIES);
+        assert_eq!(err.kind(), io::ErrorKind::Interrupted);
+        let mut tries = 0;
+        let done = retry_interrupted(&mut || {
+            tries += 1;
+            Ok((tries == 3).then_some("whole"))
+        })
+        .unwrap();
+        assert_eq!((done, tries), ("whole", 3));
+    }
+
+    #[test]
+    fn unknown_attributes_are_ignored() {
+        let payload = addr_payload(
+            2,
+            24,
+            5,
+            &[
+                (999, &[1, 2, 3]),
+                (IFA_LOCAL, &[198, 18, 0, 1]),
+                (0x7fff, &[]),
+            ],
+        );
+        let row = parse_addr(&payload).unwrap();
+        assert_eq!(row.ip, IpAddr::V4(Ipv4Addr::new(198, 18, 0, 1)));
+        assert_eq!(row.index, 5);
+    }
 
     /// An ifaddrmsg and its attributes, laid out as the kernel sends them.
     fn addr_payload(family: u8, prefix: u8, index: u32, attrs: &[(u16, &[u8])]) -> Vec<u8> {
