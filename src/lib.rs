@@ -196,6 +196,10 @@ mod config;
 mod dialect;
 mod error;
 mod explain;
+// Entry points for fuzz/, under cargo-fuzz's `--cfg fuzzing` only; not part of the API.
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing;
 #[cfg(feature = "hyper")]
 mod hyper;
 mod interfaces;

@@ -43,8 +43,16 @@ fuzz_target!(|data: &[u8]| {
         Err(e) => {
             assert!(!e.to_string().is_empty());
             assert_eq!(e.input(), input);
-            assert!(e.offset() <= input.len(), "{input:?}: offset {}", e.offset());
-            assert!(input.is_char_boundary(e.offset()), "{input:?}: offset {}", e.offset());
+            assert!(
+                e.offset() <= input.len(),
+                "{input:?}: offset {}",
+                e.offset()
+            );
+            assert!(
+                input.is_char_boundary(e.offset()),
+                "{input:?}: offset {}",
+                e.offset()
+            );
         }
     }
 });
@@ -58,7 +66,13 @@ fn round_trip(writer: Dialect, binding: &Binding) {
         .unwrap_or_else(|e| panic!("{binding} written as {writer} {written:?} is rejected: {e}"));
     let mut want = binding.normalized();
     if writer == Dialect::Haproxy {
-        want = want.clone().with_options(want.options().clone().reuse_port(true));
+        want = want
+            .clone()
+            .with_options(want.options().clone().reuse_port(true));
     }
-    assert_eq!(read.bindings(), [want], "{binding} written as {writer}: {written:?}");
+    assert_eq!(
+        read.bindings(),
+        [want],
+        "{binding} written as {writer}: {written:?}"
+    );
 }

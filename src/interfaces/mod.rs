@@ -156,7 +156,7 @@ impl Interfaces {
         Ok(snapshot)
     }
 
-    fn from_rows(rows: sys::MachineRows) -> Interfaces {
+    pub(crate) fn from_rows(rows: sys::MachineRows) -> Interfaces {
         let mut list: Vec<Interface> = rows
             .links
             .iter()

@@ -97,6 +97,19 @@ pub(crate) use other::{
 /// alias 127.0.0.2`), and Windows binds only the listed addresses.
 pub(crate) const LINUX_LOCAL_RULES: bool = cfg!(target_os = "linux");
 
+/// The kernel-message parsers over arbitrary bytes, for the fuzz targets (cargo-fuzz builds
+/// with `--cfg fuzzing`): the rows of one netlink datagram, and the sockets in it.
+#[cfg(all(fuzzing, target_os = "linux"))]
+pub(crate) fn parse_datagram(bytes: &[u8]) -> (MachineRows, Vec<SocketRow>) {
+    netlink::parse_datagram(bytes)
+}
+
+/// No netlink here: nothing to parse.
+#[cfg(all(fuzzing, not(target_os = "linux")))]
+pub(crate) fn parse_datagram(_bytes: &[u8]) -> (MachineRows, Vec<SocketRow>) {
+    (MachineRows::default(), Vec::new())
+}
+
 /// Whether `sockets_on_ports` can list sockets here (sock_diag or /proc on Linux): where it
 /// cannot, an empty answer means "unknown", not "none".
 pub(crate) const SOCKETS_LISTED: bool = cfg!(target_os = "linux");

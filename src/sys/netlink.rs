@@ -504,6 +504,39 @@ struct RouteReply {
     broadcast: bool,
 }
 
+/// Every parser over one datagram, as the live path runs them, for the `netlink` fuzz target:
+/// the messages walked for each reply type (the sequence number taken from the first header),
+/// each payload through its parser, and the rows kept.
+#[cfg(fuzzing)]
+pub(crate) fn parse_datagram(bytes: &[u8]) -> (super::MachineRows, Vec<super::SocketRow>) {
+    let seq = bytes
+        .get(8..12)
+        .and_then(|b| <[u8; 4]>::try_from(b).ok())
+        .map_or(0, u32::from_ne_bytes);
+    let mut rows = super::MachineRows::default();
+    let mut sockets = Vec::new();
+    let mut interrupted = false;
+    let _ = walk(bytes, seq, RTM_NEWLINK, &mut interrupted, &mut |p| {
+        rows.links.extend(parse_link(p));
+        true
+    });
+    let _ = walk(bytes, seq, RTM_NEWADDR, &mut interrupted, &mut |p| {
+        rows.addrs.extend(parse_addr(p));
+        // SOCK_DIAG_BY_FAMILY is 20 too: the same payloads through the sock_diag parser.
+        sockets.extend(super::sock_diag::parse_socket(p));
+        true
+    });
+    let _ = walk(bytes, seq, RTM_NEWROUTE, &mut interrupted, &mut |p| {
+        if let Some(route) = parse_route(p) {
+            if route.local || route.broadcast {
+                rows.local_routes.push(route.row);
+            }
+        }
+        true
+    });
+    (rows, sockets)
+}
+
 /// An RTM_NEWROUTE payload.
 fn parse_route(payload: &[u8]) -> Option<RouteReply> {
     let header = RouteHeader::parse(payload).ok()?;
