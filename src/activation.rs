@@ -119,6 +119,7 @@ impl std::fmt::Display for InheritedSocket {
             write!(f, " {name:?}")?;
         }
         match &self.facts {
+            Err(what) if what == sys::DUPLICATE => write!(f, " ({what})"),
             Err(what) => write!(f, " ({what}, not an IP socket)"),
             Ok(facts) => {
                 let transport = if facts.stream { "TCP" } else { "UDP" };

@@ -533,6 +533,39 @@ fn a_closed_fd_after_a_good_one_refuses_the_handover_and_closes_what_was_taken()
     );
 }
 
+/// fds 3 and 4 the same listening socket (dup2): it is taken once, from fd 3, and serves.
+#[test]
+fn a_duplicated_fd_is_taken_once() {
+    let python = "import os, socket, sys\n\
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)\n\
+        s.bind(('127.0.0.1', 0)); s.listen(1)\n\
+        port = s.getsockname()[1]\n\
+        if s.fileno() != 3: os.dup2(s.fileno(), 3)\n\
+        os.dup2(3, 4)\n\
+        os.set_inheritable(3, True); os.set_inheritable(4, True)\n\
+        os.environ.update(LISTEN_FDS='2', LISTEN_PID=str(os.getpid()), BP_TARGET='127.0.0.1:%d' % port, BP_NO_ACCEPT='1', BP_SHOW_HANDED='1')\n\
+        print('PORT', port, flush=True)\n\
+        os.execv(sys.argv[1], [sys.argv[1], '--exact', 'child_listen', '--ignored', '--nocapture'])\n";
+    let output = Command::new("python3")
+        .args(["-c", python])
+        .arg(std::env::current_exe().unwrap())
+        .output()
+        .expect("python3");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let port: u16 = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("PORT "))
+        .and_then(|p| p.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{output:?}"));
+    assert_eq!(
+        result_line(&output),
+        format!(
+            "ok fds=[3] addrs=[127.0.0.1:{port}] handed=[fd 3 (TCP 127.0.0.1:{port}), fd 4 (the \
+             same socket as an earlier fd, taken there)]"
+        )
+    );
+}
+
 /// fd 3 a TCP socket bound but not listening, put there by Python, inheritable.
 #[test]
 fn a_socket_bound_but_not_listening_is_refused() {
@@ -594,7 +627,7 @@ fn child_listen() {
     } else {
         target.listen_with(&options).map(|b| {
             let mut line = describe(b.inherited_fds(), b.local_addrs());
-            if b.len() > 1 {
+            if b.len() > 1 || std::env::var_os("BP_SHOW_HANDED").is_some() {
                 let handed: Vec<String> = bindpolicy::inherited_sockets()
                     .iter()
                     .map(ToString::to_string)

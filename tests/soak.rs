@@ -65,7 +65,12 @@ fn everything_at_once_for_twelve_seconds() {
     // tokio keeps a process-wide socketpair for its signal handling once a runtime with I/O
     // has been built (the `signal` feature, on in the dev-dependencies): build one first, so
     // that pair is not counted below as this test's leak.
-    drop(tokio::runtime::Builder::new_current_thread().enable_io().build().unwrap());
+    drop(
+        tokio::runtime::Builder::new_current_thread()
+            .enable_io()
+            .build()
+            .unwrap(),
+    );
     let fds_before = open_fds();
     {
         let server = Netns::new("soak-srv");

@@ -26,6 +26,9 @@ pub(crate) struct HandedFd {
 /// it are not looked at.
 pub(crate) const NOT_OPEN: &str = "an fd that is not open";
 
+/// What [`take_listen_fds`] says of an fd that is the same socket as an earlier one.
+pub(crate) const DUPLICATE: &str = "the same socket as an earlier fd, taken there";
+
 /// What the checks read from one inherited socket.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct SocketFacts {
@@ -51,9 +54,13 @@ pub(crate) fn take_listen_fds(first: i32, count: usize) -> Vec<HandedFd> {
         .into_iter()
         .any(|dir| std::fs::metadata(dir).is_ok());
     let mut handed = Vec::with_capacity(count);
+    // The same socket twice (a manager, or a wrapper, that dup'ed an fd): taken once, so no
+    // listen runs two accepts on one queue; the second fd is named for what it is.
+    let mut seen = Vec::with_capacity(count);
     for (idx, fd) in (first..).take(count).enumerate() {
         let socket = match file_type(fd) {
-            Some(kind) if kind != "a socket" => Err(kind),
+            Some((_, inode)) if seen.contains(&inode) => Err(DUPLICATE),
+            Some((kind, _)) if kind != "a socket" => Err(kind),
             // The fd directory is there and has no such entry: the fd is closed. Nothing
             // after it is looked at (a count of 65,536 closed fds costs one stat).
             None if fd_dir => {
@@ -63,7 +70,11 @@ pub(crate) fn take_listen_fds(first: i32, count: usize) -> Vec<HandedFd> {
                 });
                 break;
             }
-            _ => take(&mut fds, idx),
+            Some((_, inode)) => {
+                seen.push(inode);
+                take(&mut fds, idx)
+            }
+            None => take(&mut fds, idx),
         };
         handed.push(HandedFd { fd, socket });
     }
@@ -89,15 +100,16 @@ fn take(fds: &mut listenfd::ListenFd, idx: usize) -> Result<Socket, &'static str
 }
 
 /// fstat(2) of an fd, through its /dev/fd (or /proc/self/fd) entry, which stat(2) follows to
-/// the fd's own inode: what the fd is, in words; `None` where neither can be read.
+/// the fd's own inode: what the fd is, in words, and its (device, inode), which two fds of
+/// one socket share; `None` where neither can be read.
 #[cfg(unix)]
-fn file_type(fd: i32) -> Option<&'static str> {
-    use std::os::unix::fs::FileTypeExt;
+fn file_type(fd: i32) -> Option<(&'static str, (u64, u64))> {
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
     let meta = std::fs::metadata(format!("/dev/fd/{fd}"))
         .or_else(|_| std::fs::metadata(format!("/proc/self/fd/{fd}")))
         .ok()?;
     let kind = meta.file_type();
-    Some(if kind.is_socket() {
+    let name = if kind.is_socket() {
         "a socket"
     } else if kind.is_fifo() {
         "a pipe"
@@ -109,7 +121,8 @@ fn file_type(fd: i32) -> Option<&'static str> {
         "a directory"
     } else {
         "not a socket"
-    })
+    };
+    Some((name, (meta.dev(), meta.ino())))
 }
 
 /// Reads SO_TYPE, getsockname, IPV6_V6ONLY, SO_ACCEPTCONN and SO_BINDTODEVICE.

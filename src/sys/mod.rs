@@ -55,7 +55,7 @@ mod poll;
 mod watch;
 
 pub(crate) use activation::{
-    NOT_OPEN, SocketFacts, own_pidfd_id, set_cloexec, socket_facts, take_listen_fds,
+    DUPLICATE, NOT_OPEN, SocketFacts, own_pidfd_id, set_cloexec, socket_facts, take_listen_fds,
 };
 pub(crate) use deployment::{MACOS, deployment};
 pub(crate) use errno::{
