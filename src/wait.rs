@@ -124,8 +124,36 @@ impl BindTarget {
         // Subscribe first: a change after this is queued until the next `next`.
         let mut watch = sys::watch().map_err(|source| Error::Interfaces { source })?;
         let mut first_tentative: HashMap<IpAddr, Instant> = HashMap::new();
+        let mut last_missing: Option<Vec<Pending>> = None;
         loop {
-            let facts = Interfaces::for_target(self)?;
+            let facts = match Interfaces::for_target(self) {
+                Ok(facts) => facts,
+                // The tables kept changing through every retry of the dump (a flood of
+                // address events): a wait is for changes, so it waits for the next event and
+                // reads again, until the deadline.
+                Err(Error::Interfaces { source })
+                    if source.kind() == std::io::ErrorKind::Interrupted =>
+                {
+                    let left = deadline.map_or(Duration::MAX, |d| {
+                        d.saturating_duration_since(Instant::now())
+                    });
+                    if left.is_zero() {
+                        return Err(match last_missing {
+                            Some(missing) => Error::AddressWaitTimedOut {
+                                target: self.clone(),
+                                waited: timeout,
+                                missing,
+                            },
+                            None => Error::Interfaces { source },
+                        });
+                    }
+                    if let Err(source) = watch.next(left) {
+                        return Err(Error::Interfaces { source });
+                    }
+                    continue;
+                }
+                Err(err) => return Err(err),
+            };
             let missing = match check(self, &facts)? {
                 Check::Ready(resolved) => return Ok(*resolved),
                 Check::Missing(missing) => missing,
@@ -151,6 +179,7 @@ impl BindTarget {
                 })
                 .collect();
             progress(&missing, now.saturating_duration_since(start));
+            last_missing = Some(missing.clone());
             let left = deadline.map_or(Duration::MAX, |d| d.saturating_duration_since(now));
             if left.is_zero() {
                 return Err(Error::AddressWaitTimedOut {

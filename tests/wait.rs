@@ -93,6 +93,36 @@ fn an_address_added_after_the_wait_started_ends_it_and_binds() {
     binds_and_connects(&ns, &resolved);
 }
 
+/// A flood of address events, more than the wait's netlink socket buffers (4,000 addresses in
+/// one `ip -batch`, each an RTM_NEWADDR of ~100 bytes, ~1 KiB of buffer each): the kernel
+/// drops events (ENOBUFS), the wait re-reads everything, and the address added last still
+/// ends it, well before the deadline. Whether ENOBUFS happened depends on how fast the wait
+/// reads, so either way the result must be the same.
+#[test]
+fn a_flood_of_events_past_the_socket_buffer_ends_in_a_full_recheck() {
+    require_netns!();
+    let _shared = FDS.read().unwrap();
+    let ns = Netns::new("wait-flood");
+    dummy(&ns, "wf0");
+    ns.link_set_up("wf0");
+    let (first, handle) = start_wait(&ns, "198.18.99.250:8080", Duration::from_secs(60));
+    assert_eq!(first.len(), 1, "{first:?}");
+    let mut commands = String::new();
+    for i in 0..4000u32 {
+        let [_, _, hi, lo] = i.to_be_bytes();
+        commands.push_str(&format!("addr add 198.19.{hi}.{lo}/32 dev wf0\n"));
+    }
+    commands.push_str("addr add 198.18.99.250/24 dev wf0\n");
+    support::netns::batch(&ns, &commands);
+    let (result, reports) = handle.join().unwrap();
+    let resolved = result.expect("the address added last ends the wait");
+    assert_eq!(
+        resolved.socket_addrs().collect::<Vec<_>>(),
+        vec!["198.18.99.250:8080".parse::<SocketAddr>().unwrap()]
+    );
+    assert!(!reports.is_empty());
+}
+
 #[test]
 fn an_interface_created_after_the_wait_started_ends_it() {
     require_netns!();
