@@ -163,6 +163,19 @@ fn fills_the_range_then_runs_out(setup: Setup, remote: SocketAddr) {
         .set_linger(Some(Duration::ZERO))
         .unwrap();
     drop(freed);
+    // The kernel releases the port as the reset is processed: wait (5 s at most) until no
+    // socket of it is left, so the check below is about the search, not about that race.
+    let filter = format!("( sport = :{freed_port} )");
+    for _ in 0..500 {
+        let out = std::process::Command::new("ss")
+            .args(["-tanH", &filter])
+            .output()
+            .expect("ss");
+        if String::from_utf8_lossy(&out.stdout).trim().is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
     let again = connect(remote).expect("a port is free again");
     assert_eq!(again.local_addr().unwrap().port(), freed_port, "{setup:?}");
 }
