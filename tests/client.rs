@@ -454,7 +454,7 @@ fn range_skips_the_remote_port() {
         assert_eq!(
             err.to_string(),
             format!(
-                "{remote} refused the connection from 0.0.0.0:{}: nothing listens there, or a \
+                "{remote} refused the connection from 127.0.0.1:{}: nothing listens there, or a \
                  firewall rejects it",
                 a + 1
             )
@@ -578,7 +578,7 @@ fn connection_refused_names_both_addresses() {
     assert_eq!(
         err.to_string(),
         format!(
-            "127.0.0.1:{closed} refused the connection from 0.0.0.0:{port}: nothing listens \
+            "127.0.0.1:{closed} refused the connection from 127.0.0.1:{port}: nothing listens \
              there, or a firewall rejects it"
         )
     );

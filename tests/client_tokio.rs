@@ -113,7 +113,7 @@ async fn connect_tokio_errors_match_the_blocking_ones() {
     assert_eq!(
         err.to_string(),
         format!(
-            "127.0.0.1:{closed} refused the connection from 0.0.0.0:{port}: nothing listens \
+            "127.0.0.1:{closed} refused the connection from 127.0.0.1:{port}: nothing listens \
              there, or a firewall rejects it"
         )
     );

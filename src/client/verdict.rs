@@ -9,10 +9,10 @@ use crate::error::{Cause, Error, Phase, SocketState};
 use crate::socket::{self, Failure, Transport};
 use crate::sys;
 
-/// The typed error for a failed connect from `local` (`None`: no bind was made). A single
-/// pinned port whose 4-tuple is busy costs one lookup of that port's sockets, to tell a live
-/// connection (no wait frees it) from a TIME_WAIT entry; the source named is the address the
-/// kernel used.
+/// The typed error for a failed connect from `local` (`None`: no bind was made), naming the
+/// source address the kernel used (the route's, for a wildcard bind). A single pinned port
+/// whose 4-tuple is busy costs one lookup of that port's sockets, to tell a live connection
+/// (no wait frees it) from a TIME_WAIT entry.
 pub(super) fn connect_error(
     failure: Failure,
     local: Option<SocketAddr>,
@@ -22,6 +22,9 @@ pub(super) fn connect_error(
     if failure.phase != Phase::Connect {
         return failure.into_error(local.unwrap_or(remote), Transport::Tcp, None);
     }
+    // The source the kernel used: a wildcard bind left the choice to the route (and a failed
+    // connect resets getsockname's answer to the wildcard, so ask the route).
+    let local = local.map(|l| SocketAddr::new(source_ip(l.ip(), remote), l.port()));
     let source = failure.source;
     match source.kind() {
         io::ErrorKind::ConnectionRefused => Error::ConnectionRefused {
@@ -47,7 +50,6 @@ pub(super) fn connect_error(
         },
         io::ErrorKind::AddrInUse | io::ErrorKind::AddrNotAvailable if pinned => {
             let local = local.unwrap_or(remote);
-            let local = SocketAddr::new(source_ip(local.ip(), remote), local.port());
             let live = sys::sockets_on_ports(local.port(), local.port(), true)
                 .iter()
                 .any(|row| {
