@@ -22,6 +22,37 @@ mod kernel;
 mod ports;
 mod verdict;
 
+/// The user-space search, blocking: each port of the plan once, bound, then `connect`, until
+/// one connects or the plan says stop. (The tokio twin is `connect_tokio`'s own loop: the
+/// same decisions, awaited.)
+fn search(
+    plan: &Plan,
+    refusal: Option<crate::error::KernelRefusal>,
+    connect: impl Fn(&Socket, Option<SocketAddr>) -> std::result::Result<(), crate::socket::Failure>,
+) -> Result<Socket> {
+    let mut search = Search::new(refusal);
+    for port in plan.port_order() {
+        let (socket, local) = match plan.bind(port) {
+            Ok(bound) => bound,
+            Err((failure, addr)) => match plan.bind_failed(failure, addr, &mut search) {
+                Attempt::Retry => continue,
+                Attempt::Stop(err) => return Err(err),
+            },
+        };
+        match connect(&socket, local) {
+            Ok(()) => return Ok(socket),
+            Err(failure) => {
+                drop(socket);
+                match plan.connect_failed(failure, local, &mut search) {
+                    Attempt::Retry => {}
+                    Attempt::Stop(err) => return Err(err),
+                }
+            }
+        }
+    }
+    Err(plan.ran_out(&mut search))
+}
+
 /// Where a kernel-path attempt that did not connect leaves the search: a fallback to user
 /// space (with the sysctl that refused, if one did), or the error to return.
 fn kernel_fallback(end: KernelEnd) -> Result<Option<crate::error::KernelRefusal>> {
@@ -179,27 +210,9 @@ impl Connector {
             },
             Path::UserSpace(refusal) => refusal,
         };
-        let mut search = Search::new(refusal);
-        for port in plan.port_order() {
-            let (socket, local) = match plan.bind(port) {
-                Ok(bound) => bound,
-                Err((failure, addr)) => match plan.bind_failed(failure, addr, &mut search) {
-                    Attempt::Retry => continue,
-                    Attempt::Stop(err) => return Err(err),
-                },
-            };
-            match connect(&socket, local) {
-                Ok(()) => return Ok(TcpStream::from(socket)),
-                Err(failure) => {
-                    drop(socket);
-                    match plan.connect_failed(failure, local, &mut search) {
-                        Attempt::Retry => {}
-                        Attempt::Stop(err) => return Err(verdict::with_timeout(err, self.timeout)),
-                    }
-                }
-            }
-        }
-        Err(plan.ran_out(&mut search))
+        search(&plan, refusal, connect)
+            .map(TcpStream::from)
+            .map_err(|e| verdict::with_timeout(e, self.timeout))
     }
 
     /// Binds the source, then connects a UDP socket to `remote` (sets its default peer and
@@ -211,24 +224,10 @@ impl Connector {
     /// As [`Connector::connect`], less the TCP-only ones.
     pub fn connect_udp(&self, remote: SocketAddr) -> Result<UdpSocket> {
         let plan = self.plan(remote, Transport::Udp)?;
-        let mut search = Search::new(None);
-        for port in plan.port_order() {
-            let (socket, local) = match plan.bind(port) {
-                Ok(bound) => bound,
-                Err((failure, addr)) => match plan.bind_failed(failure, addr, &mut search) {
-                    Attempt::Retry => continue,
-                    Attempt::Stop(err) => return Err(err),
-                },
-            };
-            match step(socket.connect(&SockAddr::from(remote)), Phase::Connect) {
-                Ok(()) => return Ok(UdpSocket::from(socket)),
-                Err(failure) => match plan.connect_failed(failure, local, &mut search) {
-                    Attempt::Retry => {}
-                    Attempt::Stop(err) => return Err(err),
-                },
-            }
-        }
-        Err(plan.ran_out(&mut search))
+        search(&plan, None, |socket, _| {
+            step(socket.connect(&SockAddr::from(remote)), Phase::Connect)
+        })
+        .map(UdpSocket::from)
     }
 
     /// Connects asynchronously (feature `tokio`), as [`Connector::connect`] does (the same

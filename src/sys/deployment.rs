@@ -82,29 +82,16 @@ fn detect() -> DeploymentRow {
     }
 }
 
-/// A small /proc file in page-sized reads (`fs::read_to_string` starts at 32 bytes, since
-/// procfs reports a size of 0: four times the syscalls for /proc/self/cgroup).
+/// A small /proc file, lossily as text.
 #[cfg(target_os = "linux")]
 fn read_small(path: &str) -> Option<String> {
     read_bytes(path).map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
 }
 
-/// [`read_small`]'s bytes, as they are.
+/// A small /proc file's bytes, in page-sized reads (linux.rs).
 #[cfg(target_os = "linux")]
 fn read_bytes(path: &str) -> Option<Vec<u8>> {
-    use std::io::Read;
-    let mut file = std::fs::File::open(path).ok()?;
-    let mut bytes = Vec::new();
-    let mut chunk = [0u8; 4096];
-    loop {
-        match file.read(&mut chunk) {
-            Ok(0) => break,
-            Ok(n) => bytes.extend_from_slice(chunk.get(..n)?),
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(_) => return None,
-        }
-    }
-    Some(bytes)
+    super::linux::read_proc_bytes(path)
 }
 
 #[cfg(not(target_os = "linux"))]

@@ -180,11 +180,16 @@ fn read_net_file(name: &str) -> Option<String> {
         .or_else(|| read_proc(&format!("/proc/net/{name}")))
 }
 
-/// A /proc file in as few syscalls as it takes: open, page-sized reads, close.
+/// A /proc file in as few syscalls as it takes, as UTF-8 (see [`read_proc_bytes`]).
+fn read_proc(path: &str) -> Option<String> {
+    String::from_utf8(read_proc_bytes(path)?).ok()
+}
+
+/// A /proc file's bytes in as few syscalls as it takes: open, page-sized reads, close.
 /// (`fs::read_to_string` first asks the size, which procfs reports as 0, then reads in
 /// growing chunks from 32 bytes: twice the syscalls for /proc/self/status.) A read that
 /// leaves the page part empty is the last one: procfs files this size come whole.
-fn read_proc(path: &str) -> Option<String> {
+pub(crate) fn read_proc_bytes(path: &str) -> Option<Vec<u8>> {
     use std::io::Read;
     let mut file = std::fs::File::open(path).ok()?;
     let mut bytes = Vec::new();
@@ -201,7 +206,7 @@ fn read_proc(path: &str) -> Option<String> {
             Err(_) => return None,
         }
     }
-    String::from_utf8(bytes).ok()
+    Some(bytes)
 }
 
 /// `(net.ipv4.ip_unprivileged_port_start, CAP_NET_BIND_SERVICE in the effective set)`.
