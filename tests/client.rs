@@ -723,6 +723,8 @@ struct Trace {
     netlink: usize,
     inet_stream: usize,
     no_port_on: usize,
+    /// Opens of `net.ipv4.ip_local_port_range`, which a range's verdict reads.
+    range_sysctl: usize,
 }
 
 fn trace_connects(source: &str, count: u32) -> Trace {
@@ -748,7 +750,7 @@ fn trace_connects(source: &str, count: u32) -> Trace {
             }
         });
         let status = Command::new("strace")
-            .args(["-f", "-qq", "-e", "trace=socket,setsockopt", "-o"])
+            .args(["-f", "-qq", "-e", "trace=socket,setsockopt,openat", "-o"])
             .arg(&out)
             .arg(std::env::current_exe().unwrap())
             .args(["strace_child", "--exact", "--nocapture", "--test-threads=1"])
@@ -774,6 +776,7 @@ fn trace_connects(source: &str, count: u32) -> Trace {
             .filter(|l| l.contains("socket(AF_INET") && l.contains("SOCK_STREAM"))
             .count(),
         no_port_on: count_of("IP_BIND_ADDRESS_NO_PORT, [1]"),
+        range_sysctl: count_of("ip_local_port_range"),
     }
 }
 
@@ -795,6 +798,8 @@ fn cost_rule_under_strace() {
     let first = BLOCKS.free(101);
     let mut cases = vec![
         (format!("port:{first}-{}", first + 100), 100, false),
+        // Inside the ephemeral range: the kernel searches it.
+        ("port:41000-41099".to_owned(), 100, false),
         ("127.0.0.1:0".to_owned(), 20, true),
         ("localhost:0".to_owned(), 20, true),
         ("0.0.0.0:0".to_owned(), 20, false),
@@ -816,8 +821,8 @@ fn cost_rule_under_strace() {
         let trace = trace_connects(&source, count);
         eprintln!(
             "{source}: {count} connects, {} AF_INET stream sockets, {} netlink sockets, {} \
-             IP_BIND_ADDRESS_NO_PORT",
-            trace.inet_stream, trace.netlink, trace.no_port_on
+             IP_BIND_ADDRESS_NO_PORT, {} reads of ip_local_port_range",
+            trace.inet_stream, trace.netlink, trace.no_port_on, trace.range_sysctl
         );
         assert!(
             trace.inet_stream >= count as usize,
@@ -825,6 +830,13 @@ fn cost_rule_under_strace() {
             trace.inet_stream
         );
         assert_eq!(trace.netlink, 0, "{source} enumerated the interfaces");
+        // A range's verdict (kernel or user-space search) reads the sysctls at most once a
+        // second per thread: far fewer reads than connects.
+        assert!(
+            trace.range_sysctl < count as usize / 2,
+            "{source}: {} reads of ip_local_port_range for {count} connects",
+            trace.range_sysctl
+        );
         if no_port {
             assert!(trace.no_port_on >= count as usize, "{source}");
         } else {

@@ -901,6 +901,44 @@ fn firewall_drops_an_unpinned_source_tokio() {
     }
 }
 
+/// No route to the remote's network (the laptop has only its /16): `network_unreachable`,
+/// naming both ends; and a firewall that rejects with ICMP host-unreachable:
+/// `host_unreachable`. Neither is a busy port, so a range stops at the first.
+#[test]
+fn unreachable_networks_and_hosts_are_typed() {
+    require_netns!();
+    let _lock = shared();
+    let site = Site::new();
+    let off_link = v4(Ipv4Addr::new(198, 19, 7, 7), PORT);
+    for source in ["*:0", "port:41000-41009"] {
+        let err = crate_connect(&site.laptop, source, off_link, IO_TIMEOUT)
+            .expect_err("no route to 198.19.0.0/16");
+        assert_eq!(err.kind(), ErrorKind::NetworkUnreachable, "{source}: {err}");
+        assert!(
+            matches!(err, Error::NetworkUnreachable { remote, .. } if remote == off_link),
+            "{err:?}"
+        );
+    }
+    site.server.nft(
+        "table inet bp {\n\
+             chain input {\n\
+                 type filter hook input priority 0;\n\
+                 tcp dport 5000 reject with icmp host-unreachable\n\
+             }\n\
+         }\n",
+    );
+    let remote = v4(SERVER_V4, PORT);
+    for source in ["*:0", "port:41000-41009"] {
+        let err = crate_connect(&site.laptop, source, remote, IO_TIMEOUT)
+            .expect_err("the server rejects with host-unreachable");
+        assert_eq!(err.kind(), ErrorKind::HostUnreachable, "{source}: {err}");
+        assert!(
+            matches!(err, Error::HostUnreachable { remote: r, .. } if r == remote),
+            "{err:?}"
+        );
+    }
+}
+
 #[test]
 fn firewall_range_skips_a_held_port() {
     require_netns!();

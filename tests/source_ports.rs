@@ -269,6 +269,51 @@ fn ports_held_by_other_sockets_are_skipped_and_counted() {
     }
 }
 
+/// One thread, two namespaces: the kernel path's verdict is cached per thread *and
+/// namespace*. After a kernel-path connect in a namespace with the default range, the same
+/// thread enters one whose `ip_local_port_range` excludes the range and connects at once: it
+/// must search in user space there, and the server must see one connection, from inside the
+/// range; a verdict reused across namespaces would first connect from a port outside it.
+#[test]
+fn the_verdict_is_cached_per_namespace() {
+    require_netns!();
+    let kernel = Setup::Kernel.namespace();
+    let outside = Setup::Outside.namespace();
+    let (a, b) = (kernel.name().to_owned(), outside.name().to_owned());
+    let listener = outside.run(|| TcpListener::bind((Ipv4Addr::LOCALHOST, SERVER_PORT)).unwrap());
+    listener.set_nonblocking(true).unwrap();
+    let (first, second) = std::thread::spawn(move || {
+        let enter = |name: &str| {
+            let file = std::fs::File::open(format!("/run/netns/{name}")).unwrap();
+            nix::sched::setns(file, nix::sched::CloneFlags::CLONE_NEWNET).unwrap();
+        };
+        enter(&a);
+        let _server = TcpListener::bind((Ipv4Addr::LOCALHOST, SERVER_PORT)).unwrap();
+        let first = connect((Ipv4Addr::LOCALHOST, SERVER_PORT).into()).unwrap();
+        enter(&b);
+        let second = connect((Ipv4Addr::LOCALHOST, SERVER_PORT).into()).unwrap();
+        (
+            range_option(&first),
+            (range_option(&second), second.local_addr().unwrap().port()),
+        )
+    })
+    .join()
+    .unwrap();
+    assert_eq!(
+        first,
+        Setup::Kernel.range_option(),
+        "the kernel searched in the first"
+    );
+    let (option, port) = second;
+    assert_eq!(option, 0, "user space searched in the second");
+    assert!((FIRST..=LAST).contains(&port));
+    let mut seen = Vec::new();
+    while let Ok((_, peer)) = listener.accept() {
+        seen.push(peer.port());
+    }
+    assert_eq!(seen, vec![port], "one connection, from inside the range");
+}
+
 /// Keeps the stream alive (and its port busy) for the rest of the test.
 fn hold_or_skip(stream: &TcpStream) -> SockRef<'_> {
     SockRef::from(stream)
