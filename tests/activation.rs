@@ -393,8 +393,10 @@ fn hostile(setup: &str, vars: &str, inherit: &str) -> String {
     let exe = std::env::current_exe().unwrap();
     let output = Command::new("sh")
         .arg("-c")
+        // fd 3 starts closed whatever this process inherited (cargo-mutants, a shell, a
+        // jobserver may leave one open), so "[fd 3 closed]" says what the crate did.
         .arg(format!(
-            "{setup} {vars} exec '{}' --exact child_listen --ignored --nocapture",
+            "exec 3<&-; {setup} {vars} exec '{}' --exact child_listen --ignored --nocapture",
             exe.display()
         ))
         .env("BP_TARGET", "127.0.0.1:8080")
