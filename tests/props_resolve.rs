@@ -188,32 +188,31 @@ proptest! {
         }
     }
 
-    /// An interface name resolves to exactly its addresses, in both families, and only when
-    /// it has any; a missing name is interface_not_found.
+    /// An interface name resolves to exactly its addresses, in both families, whatever their
+    /// DAD state (by name, the crate binds what the interface lists), and is `no_address` when
+    /// it has none; a missing name is interface_not_found.
     #[test]
     fn a_name_resolves_to_exactly_its_addresses(facts in facts()) {
         let interfaces = facts.interfaces();
         let got = "eth0:8080".parse::<BindTarget>().unwrap().resolve_with(&interfaces);
-        let count = facts.v4.len() + facts.v6.len();
+        let mut want: Vec<IpAddr> = facts
+            .v4
+            .iter()
+            .map(|h| v4(*h))
+            .chain(facts.v6.iter().map(|(h, _)| v6(*h)))
+            .collect();
+        want.sort();
+        want.dedup();
         match got {
             Ok(resolved) => {
                 let mut ips: Vec<IpAddr> = resolved.socket_addrs().map(|a| a.ip()).collect();
                 ips.sort();
                 ips.dedup();
-                let mut want: Vec<IpAddr> = facts.v4.iter().map(|h| v4(*h)).chain(facts.v6.iter().map(|(h, _)| v6(*h))).collect();
-                want.sort();
-                want.dedup();
-                // DAD-failed addresses are not bound (they never will be).
-                let failed: Vec<IpAddr> = facts.v6.iter().filter(|(_, d)| *d == Dad::Failed).map(|(h, _)| v6(*h)).collect();
-                want.retain(|ip| !failed.contains(ip) || facts.v6.iter().any(|(h, d)| v6(*h) == *ip && *d != Dad::Failed));
-                prop_assert!(ips.iter().all(|ip| want.contains(ip) || failed.contains(ip)), "{ips:?} vs {want:?}");
-                prop_assert!(count > 0);
+                prop_assert_eq!(ips, want);
             }
             Err(err) => {
-                prop_assert!(
-                    matches!(err.kind(), ErrorKind::NoAddress | ErrorKind::DadFailed),
-                    "{err}"
-                );
+                prop_assert_eq!(err.kind(), ErrorKind::NoAddress, "{}", err);
+                prop_assert!(want.is_empty(), "{err} with addresses {want:?}");
             }
         }
         let missing = "eth9:8080".parse::<BindTarget>().unwrap().resolve_with(&interfaces);
