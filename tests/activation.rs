@@ -568,6 +568,63 @@ fn a_duplicated_fd_is_taken_once() {
     );
 }
 
+/// systemd's placeholders for a socket without FileDescriptorName=: `unknown`, and an empty
+/// entry. Neither is a name: the handed-over sockets are listed unnamed, and `fd:unknown`
+/// finds nothing.
+#[test]
+fn placeholder_fd_names_are_no_name() {
+    let python = "import os, socket, sys\n\
+        a = socket.socket(socket.AF_INET, socket.SOCK_STREAM)\n\
+        a.bind(('127.0.0.1', 0)); a.listen(1)\n\
+        b = socket.socket(socket.AF_INET, socket.SOCK_STREAM)\n\
+        b.bind(('127.0.0.1', 0)); b.listen(1)\n\
+        os.dup2(a.fileno(), 3); os.dup2(b.fileno(), 4)\n\
+        os.set_inheritable(3, True); os.set_inheritable(4, True)\n\
+        pa = a.getsockname()[1]; pb = b.getsockname()[1]\n\
+        target = sys.argv[2] or '127.0.0.1:%d' % pa\n\
+        os.environ.update(LISTEN_FDS='2', LISTEN_PID=str(os.getpid()), LISTEN_FDNAMES='unknown:', BP_TARGET=target, BP_NO_ACCEPT='1', BP_SHOW_HANDED='1')\n\
+        print('PORTS', pa, pb, flush=True)\n\
+        os.execv(sys.argv[1], [sys.argv[1], '--exact', 'child_listen', '--ignored', '--nocapture'])\n";
+    let run = |target: &str| {
+        let output = Command::new("python3")
+            .args(["-c", python])
+            .arg(std::env::current_exe().unwrap())
+            .arg(target)
+            .output()
+            .expect("python3");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let ports: Vec<u16> = stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("PORTS "))
+            .map(|p| p.split(' ').filter_map(|n| n.trim().parse().ok()).collect())
+            .unwrap_or_else(|| panic!("{output:?}"));
+        (ports, result_line(&output))
+    };
+    let (ports, result) = run("");
+    let [a, b] = ports[..] else {
+        panic!("{ports:?}")
+    };
+    assert_eq!(
+        result,
+        format!(
+            "ok fds=[3] addrs=[127.0.0.1:{a}] handed=[fd 3 (TCP 127.0.0.1:{a}), fd 4 (TCP \
+             127.0.0.1:{b})]"
+        )
+    );
+    let (ports, result) = run("fd:unknown");
+    let [a, b] = ports[..] else {
+        panic!("{ports:?}")
+    };
+    assert_eq!(
+        result,
+        format!(
+            "inherited_mismatch fd:unknown: the service manager handed over fd 3 (TCP \
+             127.0.0.1:{a}) and fd 4 (TCP 127.0.0.1:{b}), and an fd named \"unknown\" is not \
+             among them; add FileDescriptorName=unknown to the .socket unit"
+        )
+    );
+}
+
 /// fd 3 a TCP socket bound but not listening, put there by Python, inheritable.
 #[test]
 fn a_socket_bound_but_not_listening_is_refused() {
