@@ -72,6 +72,7 @@ fn child(kind: &str) {
     limit_fds(8);
     let run = match kind {
         "std" => run_std(&listeners),
+        #[cfg(feature = "tokio")]
         "tokio" => run_tokio(listeners),
         other => panic!("{other}"),
     };
@@ -108,6 +109,7 @@ fn run_std(listeners: &bindpolicy::Listeners) -> Run {
     run
 }
 
+#[cfg(feature = "tokio")]
 fn run_tokio(listeners: bindpolicy::Listeners) -> Run {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -227,6 +229,7 @@ fn the_std_merged_accept_backs_off_and_recovers() {
 }
 
 #[test]
+#[cfg(feature = "tokio")]
 fn the_tokio_merged_accept_backs_off_and_recovers() {
     check("tokio");
 }

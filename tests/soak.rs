@@ -14,6 +14,8 @@
 //! the process's fd count back to where it started, and no namespace of this process left.
 //! Only 198.18.0.0/15 and loopback inside the namespaces are used.
 
+#![cfg(all(target_os = "linux", feature = "tokio"))]
+
 mod support;
 use support::netns::{Netns, our_namespaces, require_netns, veth};
 use support::values::target;

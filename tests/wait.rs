@@ -14,7 +14,7 @@ use std::sync::RwLock;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use bindpolicy::{BindTarget, Error, ErrorKind, ListenOptions, Pending, Resolved};
+use bindpolicy::{Error, ErrorKind, ListenOptions, Pending, Resolved};
 
 /// The fd test counts the process's descriptors: it runs alone (write), the others together
 /// (read).
@@ -404,7 +404,7 @@ fn the_tokio_wait_leaves_the_runtime_thread_free() {
                     .unwrap();
                 assert!(out.status.success());
             });
-            let target: BindTarget = "198.18.11.1:0".parse().unwrap();
+            let target: bindpolicy::BindTarget = "198.18.11.1:0".parse().unwrap();
             let resolved = target.wait_tokio(Duration::from_secs(20)).await;
             adder.join().unwrap();
             let ticks = ticks.load(std::sync::atomic::Ordering::Relaxed);
