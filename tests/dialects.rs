@@ -85,6 +85,8 @@ fn every_form_reads_as_documented() {
     for form in data().form {
         match dialect(&form.dialect).read(&form.input) {
             Ok(t) => {
+                assert_eq!(t.input(), form.input, "the input, as given");
+                assert_eq!(t.dialect().name(), form.dialect);
                 let (bindings, warnings) = (strings(t.bindings()), strings(t.warnings()));
                 if bindings != form.bindings || warnings != form.warnings {
                     mismatches.push(format!(
@@ -112,6 +114,11 @@ fn every_rejection_says_why() {
             )),
             Err(e) => {
                 assert!(reject.input.is_char_boundary(e.offset()));
+                assert!(
+                    e.to_string()
+                        .contains(&format!(" at byte {}: ", e.offset())),
+                    "{e}: offset() is the byte the message names"
+                );
                 assert_eq!(e.input(), reject.input);
                 if e.to_string() != reject.error {
                     mismatches.push(format!(
@@ -315,7 +322,17 @@ fn canonical_targets_round_trip_through_every_writer() {
         ],
     );
     extra.insert("docker", vec![]);
-    for d in Dialect::ALL.into_iter().filter(|d| d.can_write()) {
+    let writable: Vec<Dialect> = Dialect::ALL.into_iter().filter(|d| d.can_write()).collect();
+    assert_eq!(
+        writable,
+        [
+            Dialect::Nginx,
+            Dialect::Haproxy,
+            Dialect::Systemd,
+            Dialect::Docker
+        ]
+    );
+    for d in writable {
         for text in WRITABLE.iter().chain(&extra[d.name()]) {
             if d == Dialect::Docker && text.contains("dual_stack") {
                 continue;

@@ -232,3 +232,82 @@ pub(super) fn boolean(text: &str) -> Option<bool> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn host_of(text: &str) -> Result<Host<'_>, Partial> {
+        // The input is the text itself, so offsets are from its start.
+        host(&Cx::new(text), text)
+    }
+
+    fn invalid(text: &str) -> Result<Host<'_>, Partial> {
+        Err((0, DialectErrorKind::InvalidAddress(text.to_owned())))
+    }
+
+    #[test]
+    fn a_host_is_an_ip_a_name_or_invalid() {
+        assert_eq!(host_of(""), Ok(Host::Empty));
+        assert_eq!(host_of("*"), Ok(Host::Star));
+        assert_eq!(host_of("LocalHost"), Ok(Host::Localhost));
+        assert_eq!(
+            host_of("::1%lo"),
+            Ok(Host::Ip("::1".parse().unwrap(), Some("lo")))
+        );
+        // Digits and dots that are no IPv4 address are a mistyped address, not a name.
+        assert_eq!(host_of("1.2.3"), invalid("1.2.3"));
+        assert_eq!(host_of("256.0.0.1"), invalid("256.0.0.1"));
+        assert_eq!(host_of("fe80::zz"), invalid("fe80::zz"));
+        // A name has letters, digits, '-', '.' and '_' only.
+        assert_eq!(
+            host_of("web-1_a.example"),
+            Ok(Host::Name("web-1_a.example"))
+        );
+        assert_eq!(host_of("web/1"), invalid("web/1"));
+        assert_eq!(host_of("a b"), invalid("a b"));
+    }
+
+    #[test]
+    fn brackets_hold_ipv6_and_end_the_host() {
+        let text = "[::1]x";
+        let err = split_host_port(&Cx::new(text), text).err();
+        assert_eq!(err, Some((5, DialectErrorKind::Unexpected("x".to_owned()))));
+        let text = "[::1]";
+        let hp = split_host_port(&Cx::new(text), text).unwrap();
+        assert_eq!((hp.host, hp.bracketed, hp.port), ("::1", true, None));
+        let text = "127.0.0.1";
+        assert_eq!(
+            bracketed_ip(&Cx::new(text), text),
+            Err((0, DialectErrorKind::BracketedIpv4))
+        );
+        assert_eq!(
+            bracketed_ip(&Cx::new("web"), "web"),
+            Err((0, DialectErrorKind::InvalidAddress("web".to_owned())))
+        );
+    }
+
+    #[test]
+    fn booleans_are_systemds_words() {
+        for yes in ["yes", "true", "on", "1", "YES"] {
+            assert_eq!(boolean(yes), Some(true), "{yes}");
+        }
+        for no in ["no", "false", "off", "0", "Off"] {
+            assert_eq!(boolean(no), Some(false), "{no}");
+        }
+        for neither in ["", "2", "maybe", "y"] {
+            assert_eq!(boolean(neither), None, "{neither}");
+        }
+    }
+
+    #[test]
+    fn a_range_of_one_port_is_that_port() {
+        let cx = Cx::new("80-80");
+        assert_eq!(port_range(&cx, cx.input), Ok(vec![80]));
+        let cx = Cx::new("81-80");
+        assert_eq!(
+            port_range(&cx, cx.input),
+            Err((0, DialectErrorKind::ReversedRange))
+        );
+    }
+}

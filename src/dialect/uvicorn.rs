@@ -27,7 +27,8 @@ pub(super) fn read(cx: &Cx<'_>) -> Read {
     let mut workers: u32 = 1;
     let mut reload = false;
     let mut binds: Vec<&str> = Vec::new();
-    let mut positional = 0;
+    // The one positional argument is the app (`main:app`); a second is an error.
+    let mut app_seen = false;
     let mut words = cx.input.split_ascii_whitespace().peekable();
     if matches!(words.peek(), Some(&("uvicorn" | "hypercorn"))) {
         words.next();
@@ -68,7 +69,7 @@ pub(super) fn read(cx: &Cx<'_>) -> Read {
                     K::Unsupported("an inherited file descriptor (--fd N)"),
                 );
             }
-            _ if !word.starts_with('-') && positional == 0 => positional += 1,
+            _ if !word.starts_with('-') && !app_seen => app_seen = true,
             _ => return cx.err(word, K::UnknownParameter(word.to_owned())),
         }
     }
