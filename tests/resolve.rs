@@ -232,6 +232,30 @@ fn loopback_v6_without_ipv6_loopback_is_family_unsupported_saying_why() {
     );
 }
 
+/// lo with ::1 but no 127.0.0.1 (deleted by hand), IPv4 on eth0: the IPv4 loopback does not
+/// bind, so a target that needs it is refused naming lo; the IPv6 loopback alone is fine and
+/// draws no loopback warning.
+#[test]
+fn loopback_without_127_0_0_1_refuses_ipv4_and_keeps_ipv6() {
+    let snapshot = Interfaces::from_interfaces([
+        Interface::new("lo", 1).with_addr(addr("::1", 128)),
+        Interface::new("eth0", 2).with_addr(addr("192.168.71.67", 24)),
+    ]);
+    for spec in ["localhost:5000", "127.0.0.1:5000"] {
+        let err = fail(spec, &snapshot);
+        assert_eq!(err.kind(), ErrorKind::NoAddress, "{spec}");
+        assert_eq!(
+            err.to_string(),
+            "interface lo has no IPv4 address to bind (it is up); assign one, or bring the \
+             interface up",
+            "{spec}"
+        );
+    }
+    let resolved = resolve("[::1]:5000", &snapshot);
+    assert_eq!(socket_addrs(&resolved), ["[::1]:5000"]);
+    assert!(resolved.warnings().is_empty(), "{:?}", resolved.warnings());
+}
+
 // ---------------------------------------------------------------------------------------------
 // One address
 // ---------------------------------------------------------------------------------------------
