@@ -625,6 +625,47 @@ fn placeholder_fd_names_are_no_name() {
     );
 }
 
+/// `InheritedSocket`'s accessors over a mixed handover: fd 3 a TCP listener named "web" (the
+/// one the target takes), fd 4 a UDP socket named "dns", fd 5 a pipe, unnamed.
+#[test]
+fn inherited_sockets_say_what_each_fd_is() {
+    let python = "import os, socket, sys\n\
+        t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)\n\
+        t.bind(('127.0.0.1', 0)); t.listen(1)\n\
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n\
+        u.bind(('127.0.0.1', 0))\n\
+        r, w = os.pipe()\n\
+        os.dup2(t.fileno(), 3); os.dup2(u.fileno(), 4); os.dup2(r, 5)\n\
+        for fd in (3, 4, 5): os.set_inheritable(fd, True)\n\
+        pt = t.getsockname()[1]; pu = u.getsockname()[1]\n\
+        os.environ.update(LISTEN_FDS='3', LISTEN_PID=str(os.getpid()), LISTEN_FDNAMES='web:dns:', BP_TARGET='127.0.0.1:%d' % pt, BP_NO_ACCEPT='1', BP_SHOW_ACCESSORS='1')\n\
+        print('PORTS', pt, pu, flush=True)\n\
+        os.execv(sys.argv[1], [sys.argv[1], '--exact', 'child_listen', '--ignored', '--nocapture'])\n";
+    let output = Command::new("python3")
+        .args(["-c", python])
+        .arg(std::env::current_exe().unwrap())
+        .output()
+        .expect("python3");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let ports: Vec<u16> = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("PORTS "))
+        .map(|p| p.split(' ').filter_map(|n| n.trim().parse().ok()).collect())
+        .unwrap_or_else(|| panic!("{output:?}"));
+    let [t, u] = ports[..] else {
+        panic!("{ports:?}")
+    };
+    assert_eq!(
+        result_line(&output),
+        format!(
+            "ok fds=[3] addrs=[127.0.0.1:{t}] accessors=[fd=3 name=Some(\"web\") \
+             addr=Some(127.0.0.1:{t}) tcp=true taken=true, fd=4 name=Some(\"dns\") \
+             addr=Some(127.0.0.1:{u}) tcp=false taken=false, fd=5 name=None addr=None \
+             tcp=false taken=false]"
+        )
+    );
+}
+
 /// fd 3 a TCP socket bound but not listening, put there by Python, inheritable.
 #[test]
 fn a_socket_bound_but_not_listening_is_refused() {
@@ -686,6 +727,22 @@ fn child_listen() {
     } else {
         target.listen_with(&options).map(|b| {
             let mut line = describe(b.inherited_fds(), b.local_addrs());
+            if std::env::var_os("BP_SHOW_ACCESSORS").is_some() {
+                let each: Vec<String> = bindpolicy::inherited_sockets()
+                    .iter()
+                    .map(|s| {
+                        format!(
+                            "fd={} name={:?} addr={:?} tcp={} taken={}",
+                            s.fd(),
+                            s.name(),
+                            s.local_addr(),
+                            s.is_tcp(),
+                            s.is_taken()
+                        )
+                    })
+                    .collect();
+                line.push_str(&format!(" accessors=[{}]", each.join(", ")));
+            }
             if b.len() > 1 || std::env::var_os("BP_SHOW_HANDED").is_some() {
                 let handed: Vec<String> = bindpolicy::inherited_sockets()
                     .iter()
