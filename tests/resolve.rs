@@ -385,6 +385,38 @@ fn link_local_on_exactly_one_interface_gets_its_index_as_zone() {
     );
 }
 
+/// A link-local address whose DAD failed, after an IPv4 address on the same interface: the
+/// failure is that address's, found among the interface's, with or without a zone.
+#[test]
+fn link_local_that_failed_dad_is_dad_failed() {
+    let snapshot = Interfaces::from_interfaces([
+        lo(),
+        Interface::new("eth0", 2)
+            .with_addr(addr("192.168.71.67", 24))
+            .with_addr(addr("fe80::2", 64))
+            .with_addr(addr(LINK_LOCAL, 64).with_dad(bindpolicy::Dad::Failed)),
+    ]);
+    for spec in [
+        format!("[{LINK_LOCAL}]:80"),
+        format!("[{LINK_LOCAL}%eth0]:80"),
+    ] {
+        let err = fail(&spec, &snapshot);
+        assert_eq!(err.kind(), ErrorKind::DadFailed, "{spec}");
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "{LINK_LOCAL} on eth0 failed duplicate address detection: another host on the \
+                 link already uses it, so the kernel will never bind it here (waiting does not \
+                 help); find that host (ip -6 neigh show {LINK_LOCAL}), or remove the address \
+                 (ip addr del {LINK_LOCAL}/64 dev eth0) and use another"
+            ),
+            "{spec}"
+        );
+    }
+    let resolved = resolve("[fe80::2]:80", &snapshot);
+    assert_eq!(socket_addrs(&resolved), ["[fe80::2%2]:80"]);
+}
+
 #[test]
 fn link_local_with_zone_by_name_or_index_uses_that_interface() {
     for zone in ["eth0", "2"] {
