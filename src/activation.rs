@@ -364,7 +364,7 @@ pub(crate) fn claim(
     let stream = transport == Transport::Tcp;
     let fix = fix_text(target, wanted, stream);
     if guard.malformed {
-        return Err(malformed(target, &guard.why_none));
+        return Err(malformed(target, &guard.why_none, true));
     }
     if guard.slots.is_empty() {
         if inherit == Inherit::Required {
@@ -419,7 +419,7 @@ pub(crate) fn claim_one(
     let stream = transport == Transport::Tcp;
     let mut guard = slots().lock().unwrap_or_else(PoisonError::into_inner);
     if guard.malformed && inherit != Inherit::Off {
-        return Err(malformed(target, &guard.why_none));
+        return Err(malformed(target, &guard.why_none, false));
     }
     let why_none = guard.why_none.clone();
     let slots = &mut guard.slots;
@@ -601,7 +601,7 @@ impl Resolved {
     pub fn inherited_match(&self, udp: bool) -> Result<Vec<InheritedSocket>> {
         let guard = slots().lock().unwrap_or_else(PoisonError::into_inner);
         if guard.malformed {
-            return Err(malformed(self.target(), &guard.why_none));
+            return Err(malformed(self.target(), &guard.why_none, true));
         }
         let slots = &guard.slots;
         if slots.is_empty() {
@@ -619,17 +619,22 @@ impl Resolved {
 }
 
 /// The error of every inheriting listen when the variables name this process but are
-/// malformed.
-fn malformed(target: &BindTarget, why: &str) -> Error {
+/// malformed. `can_bind_here`: the target is an address, which inherit off would bind; an
+/// `fd:` target has nothing else to fall back on, so that fix is not offered.
+fn malformed(target: &BindTarget, why: &str, can_bind_here: bool) -> Error {
+    let mut fix = "fix the service manager's environment (the unit's Environment= lines, or what \
+                   started this process)"
+        .to_owned();
+    if can_bind_here {
+        fix.push_str(", or set inherit to off to bind here");
+    }
     Error::InheritedMismatch(Box::new(ActivationMismatch {
         target: target.clone(),
         handed: Vec::new(),
         reason: format!(
             "the socket-activation variables name this process but are malformed: {why}"
         ),
-        fix: "fix the service manager's environment (the unit's Environment= lines, or what \
-              started this process), or set inherit to off to bind here"
-            .to_owned(),
+        fix,
     }))
 }
 

@@ -424,7 +424,7 @@ const MALFORMED_FIX: &str = "; fix the service manager's environment (the unit's
 /// handover, and `inherit = "required"` then says which.
 #[test]
 fn hostile_activation_variables_are_typed_errors() {
-    let cases: [(&str, &str, &str, String); 9] = [
+    let cases: [(&str, &str, &str, String); 11] = [
         (
             "exec 3<&-;",
             "LISTEN_FDS=1 LISTEN_PID=$$",
@@ -488,6 +488,25 @@ fn hostile_activation_variables_are_typed_errors() {
             "required",
             "inherited_mismatch 127.0.0.1:8080: inherit is required, but this process was not \
              socket-activated (LISTEN_PID=\"-"
+                .to_owned(),
+        ),
+        // An fd: target has no address to bind instead, so that fix is not offered.
+        (
+            "",
+            "BP_TARGET=fd:3 LISTEN_FDS=one LISTEN_PID=$$",
+            "on",
+            "inherited_mismatch fd:3: the socket-activation variables name this process but are \
+             malformed: LISTEN_FDS=\"one\" is not a count of fds; fix the service manager's \
+             environment (the unit's Environment= lines, or what started this process) [fd 3 \
+             closed]"
+                .to_owned(),
+        ),
+        (
+            "",
+            "BP_TARGET=fd:3 LISTEN_FDS=one LISTEN_PID=$$",
+            "off",
+            "inherited_mismatch fd:3: inherit is off, and fd:3 names an inherited socket; set \
+             inherit to on, or name an address to bind [fd 3 closed]"
                 .to_owned(),
         ),
         (
