@@ -703,18 +703,33 @@ fn fix_text(
     if target.is_any() && target.family() == Some(crate::target::Family::Both) {
         return format!("{key}={port}");
     }
-    let mut lines: Vec<String> = Vec::new();
-    for (addr, _, device) in wanted {
-        let mut line = format!("{key}={addr}");
-        if addr.is_ipv6() && addr.ip().is_unspecified() {
-            line.push_str(" with BindIPv6Only=ipv6-only");
-        }
-        if let Some(device) = device {
-            line.push_str(&format!(" with BindToDevice={device}"));
-        }
-        lines.push(line);
+    let lines: Vec<String> = wanted
+        .iter()
+        .map(|(addr, _, _)| format!("{key}={addr}"))
+        .collect();
+    // BindIPv6Only= and BindToDevice= are settings of the whole .socket unit, not of one
+    // listen line: each is written once, after the lines.
+    let mut settings: Vec<String> = Vec::new();
+    if wanted
+        .iter()
+        .any(|(addr, _, _)| addr.is_ipv6() && addr.ip().is_unspecified())
+    {
+        settings.push("BindIPv6Only=ipv6-only".to_owned());
     }
-    crate::text::join_and(&lines)
+    for (_, _, device) in wanted {
+        if let Some(device) = device {
+            let setting = format!("BindToDevice={device}");
+            if !settings.contains(&setting) {
+                settings.push(setting);
+            }
+        }
+    }
+    let mut text = crate::text::join_and(&lines);
+    if !settings.is_empty() {
+        text.push_str(" with ");
+        text.push_str(&crate::text::join_and(&settings));
+    }
+    text
 }
 
 #[cfg(test)]

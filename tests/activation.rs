@@ -685,6 +685,187 @@ fn inherited_sockets_say_what_each_fd_is() {
     );
 }
 
+/// The child under a handover Python makes: `fds` are `KIND ADDRESS PORT [DEVICE]` (KIND `tcp`
+/// for a listening TCP socket, `udp`; PORT `0` for a fresh port, `=N` for the port of fd N's
+/// line, counted from 0), placed at fd 3, 4, ...; `{N}` in `env` values is that line's port.
+/// Returns the ports and the child's stdout.
+fn python_handover(fds: &[&str], env: &[(&str, &str)]) -> (Vec<u16>, String) {
+    let python = "import json, os, socket, sys\n\
+        specs = json.loads(sys.argv[2]); env = json.loads(sys.argv[3])\n\
+        made = []; ports = []\n\
+        for spec in specs:\n\
+        \x20   kind, addr, port = spec.split(' ')[:3]\n\
+        \x20   device = spec.split(' ')[3] if len(spec.split(' ')) > 3 else None\n\
+        \x20   port = ports[int(port[1:])] if port.startswith('=') else int(port)\n\
+        \x20   family = socket.AF_INET6 if ':' in addr else socket.AF_INET\n\
+        \x20   s = socket.socket(family, socket.SOCK_STREAM if kind == 'tcp' else socket.SOCK_DGRAM)\n\
+        \x20   if family == socket.AF_INET6: s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)\n\
+        \x20   if device: s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, device.encode())\n\
+        \x20   s.bind((addr, port))\n\
+        \x20   if kind == 'tcp': s.listen(1)\n\
+        \x20   made.append(s); ports.append(s.getsockname()[1])\n\
+        for i, s in enumerate(made):\n\
+        \x20   os.dup2(s.fileno(), 3 + i); os.set_inheritable(3 + i, True)\n\
+        for key, value in env.items():\n\
+        \x20   for i, port in enumerate(ports): value = value.replace('{%d}' % i, str(port))\n\
+        \x20   os.environ[key] = value\n\
+        os.environ.update(LISTEN_FDS=str(len(made)), LISTEN_PID=str(os.getpid()), BP_NO_ACCEPT='1')\n\
+        print('PORTS', *ports, flush=True)\n\
+        os.execv(sys.argv[1], [sys.argv[1], '--exact', 'child_listen', '--ignored', '--nocapture'])\n";
+    let quote = |items: Vec<String>| format!("[{}]", items.join(","));
+    let specs = quote(fds.iter().map(|f| format!("{f:?}")).collect());
+    let env = format!(
+        "{{{}}}",
+        env.iter()
+            .map(|(k, v)| format!("{k:?}:{v:?}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let output = Command::new("python3")
+        .args(["-c", python])
+        .arg(std::env::current_exe().unwrap())
+        .arg(specs)
+        .arg(env)
+        .env_remove("LISTEN_FDNAMES")
+        .output()
+        .expect("python3");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let ports = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("PORTS "))
+        .map(|p| p.split(' ').filter_map(|n| n.trim().parse().ok()).collect())
+        .unwrap_or_else(|| panic!("{output:?}"));
+    (ports, stdout)
+}
+
+fn line_of<'a>(stdout: &'a str, prefix: &str) -> &'a str {
+    stdout
+        .lines()
+        .find_map(|l| l.strip_prefix(prefix))
+        .unwrap_or_else(|| panic!("no {prefix:?} line in {stdout}"))
+}
+
+/// When no handed-over fd serves the target, the error names the nearest one: same transport
+/// and family first, the first of equals (fd 4: the right address on another port, before
+/// fd 5, another address on the right port).
+#[test]
+fn a_mismatch_names_the_nearest_fd() {
+    let (p, out) = python_handover(
+        &[
+            "udp 127.0.0.1 0",
+            "tcp 127.0.0.1 0",
+            "tcp 127.0.0.2 =0",
+            "tcp ::1 =0",
+        ],
+        &[("BP_TARGET", "127.0.0.1:{0}")],
+    );
+    assert_eq!(
+        line_of(&out, "RESULT "),
+        format!(
+            "inherited_mismatch 127.0.0.1:{a}: the service manager handed over fd 3 (UDP \
+             127.0.0.1:{a}), fd 4 (TCP 127.0.0.1:{b}), fd 5 (TCP 127.0.0.2:{a}) and fd 6 (TCP \
+             [::1]:{a}), and 127.0.0.1:{a} wants TCP on 127.0.0.1:{a}: fd 4 is on port {b}, not \
+             {a}; make the .socket unit say ListenStream=127.0.0.1:{a}, or set inherit to off \
+             to bind here",
+            a = p[0],
+            b = p[1]
+        )
+    );
+}
+
+/// A listener that only some other address covers: 127.0.0.1 is not 0.0.0.0.
+#[test]
+fn a_specific_address_does_not_serve_the_wildcard() {
+    let (p, out) = python_handover(&["tcp 127.0.0.1 0"], &[("BP_TARGET", "0.0.0.0:{0}")]);
+    assert_eq!(
+        line_of(&out, "RESULT "),
+        format!(
+            "inherited_mismatch 0.0.0.0:{a}: the service manager handed over fd 3 (TCP \
+             127.0.0.1:{a}), and 0.0.0.0:{a} wants TCP on 0.0.0.0:{a}: fd 3 is bound to \
+             127.0.0.1:{a}, not 0.0.0.0:{a}; make the .socket unit say \
+             ListenStream=0.0.0.0:{a}, or set inherit to off to bind here",
+            a = p[0]
+        )
+    );
+}
+
+/// A handed-over socket is taken by one listen: a second listen of the same target is told
+/// so, not bound anew beside it.
+#[test]
+fn a_socket_taken_by_one_listen_is_not_taken_again() {
+    let (p, out) = python_handover(
+        &["tcp 127.0.0.1 0"],
+        &[("BP_TARGET", "127.0.0.1:{0}"), ("BP_TWICE", "1")],
+    );
+    assert_eq!(
+        line_of(&out, "RESULT "),
+        format!(
+            "ok fds=[3] addrs=[127.0.0.1:{a}] again=inherited_mismatch 127.0.0.1:{a}: the \
+             service manager handed over fd 3 (TCP 127.0.0.1:{a}), and 127.0.0.1:{a} wants TCP \
+             on 127.0.0.1:{a}: fd 3 is taken by another listen; make the .socket unit say \
+             ListenStream=127.0.0.1:{a}, or set inherit to off to bind here",
+            a = p[0]
+        )
+    );
+}
+
+/// `Resolved::inherited_match` says which sockets a listen would take, per transport, and
+/// takes none.
+#[test]
+fn inherited_match_answers_per_transport_without_taking() {
+    let (p, out) = python_handover(
+        &["tcp 127.0.0.1 0"],
+        &[("BP_TARGET", "127.0.0.1:{0}"), ("BP_MATCH", "1")],
+    );
+    let a = p[0];
+    assert_eq!(
+        line_of(&out, "MATCH tcp="),
+        format!("[fd 3 (TCP 127.0.0.1:{a})]")
+    );
+    assert_eq!(
+        line_of(&out, "MATCH udp="),
+        format!(
+            "inherited_mismatch 127.0.0.1:{a}: the service manager handed over fd 3 (TCP \
+             127.0.0.1:{a}), and 127.0.0.1:{a} wants UDP on 127.0.0.1:{a}: fd 3 is TCP, not \
+             UDP; make the .socket unit say ListenDatagram=127.0.0.1:{a}, or set inherit to off \
+             to bind here"
+        )
+    );
+    // The listen after it still takes fd 3.
+    assert_eq!(
+        line_of(&out, "RESULT "),
+        format!("ok fds=[3] addrs=[127.0.0.1:{a}]")
+    );
+}
+
+/// With `bind_device`, an interface target wants sockets bound to that interface
+/// (SO_BINDTODEVICE): handed over so, they serve; one without it is named.
+#[test]
+fn bind_device_wants_sockets_bound_to_the_interface() {
+    let env = [("BP_TARGET", "lo:{0}"), ("BP_BIND_DEVICE", "1")];
+    let (p, out) = python_handover(&["tcp 127.0.0.1 0 lo", "tcp ::1 =0 lo"], &env);
+    let a = p[0];
+    assert_eq!(
+        line_of(&out, "RESULT "),
+        format!(
+            "ok fds=[3, 4] addrs=[127.0.0.1:{a}, [::1]:{a}] handed=[fd 3 (TCP 127.0.0.1:{a}, on \
+             lo only), fd 4 (TCP [::1]:{a}, on lo only)]"
+        )
+    );
+    let (p, out) = python_handover(&["tcp 127.0.0.1 0 lo", "tcp ::1 =0"], &env);
+    let a = p[0];
+    assert_eq!(
+        line_of(&out, "RESULT "),
+        format!(
+            "inherited_mismatch lo:{a}: the service manager handed over fd 3 (TCP \
+             127.0.0.1:{a}, on lo only) and fd 4 (TCP [::1]:{a}), and lo:{a} wants TCP on \
+             127.0.0.1:{a} and [::1]:{a}: fd 4 is not bound to lo (SO_BINDTODEVICE); make the \
+             .socket unit say ListenStream=127.0.0.1:{a} and ListenStream=[::1]:{a} with \
+             BindToDevice=lo, or set inherit to off to bind here"
+        )
+    );
+}
+
 /// fd 3 a TCP socket bound but not listening, put there by Python, inheritable.
 #[test]
 fn a_socket_bound_but_not_listening_is_refused() {
@@ -734,8 +915,23 @@ fn child_listen() {
         .unwrap_or_else(|_| "on".to_owned())
         .parse()
         .unwrap();
-    let options = ListenOptions::new().inherit(inherit);
+    let options = ListenOptions::new()
+        .inherit(inherit)
+        .bind_device(std::env::var_os("BP_BIND_DEVICE").is_some());
     let udp = std::env::var_os("BP_UDP").is_some();
+    if std::env::var_os("BP_MATCH").is_some() {
+        // What `inherited_match` says, for each transport, before anything is taken.
+        let resolved = target.resolve().unwrap();
+        let line = |udp: bool| match resolved.inherited_match(udp) {
+            Ok(sockets) => {
+                let each: Vec<String> = sockets.iter().map(ToString::to_string).collect();
+                format!("[{}]", each.join(", "))
+            }
+            Err(err) => format!("{} {err}", err.kind()),
+        };
+        println!("MATCH tcp={}", line(false));
+        println!("MATCH udp={}", line(true));
+    }
     let result = if udp {
         target.bind_udp_with(&options).map(|b| {
             let line = describe(b.inherited_fds(), b.local_addrs());
@@ -768,6 +964,13 @@ fn child_listen() {
                     .map(ToString::to_string)
                     .collect();
                 line.push_str(&format!(" handed=[{}]", handed.join(", ")));
+            }
+            if std::env::var_os("BP_TWICE").is_some() {
+                // A second listen of the same target in the same process.
+                match target.listen_with(&options) {
+                    Ok(again) => line.push_str(&format!(" again=ok {:?}", again.inherited_fds())),
+                    Err(err) => line.push_str(&format!(" again={} {err}", err.kind())),
+                }
             }
             if std::env::var_os("BP_NO_ACCEPT").is_none() {
                 grandchild_takes_nothing();
