@@ -973,7 +973,7 @@ fn child_listen() {
                 }
             }
             if std::env::var_os("BP_NO_ACCEPT").is_none() {
-                grandchild_takes_nothing();
+                grandchild_takes_nothing(b.inherited_fds().contains(&3));
                 if let Ok(mut accepted) = b.accept() {
                     let _ = accepted.stream.write_all(b"served\n");
                 }
@@ -1014,15 +1014,22 @@ fn describe(fds: &[i32], addrs: &[SocketAddr]) -> String {
 
 /// A program the server starts, with LISTEN_FDS and LISTEN_PID set as a careless parent
 /// would pass them on (naming the parent): it sees no inherited socket.
-fn grandchild_takes_nothing() {
+/// `took_fd3`: the listen took fd 3, which is then close-on-exec, so the program does not hold
+/// the socket either.
+fn grandchild_takes_nothing(took_fd3: bool) {
     let output = Command::new(std::env::current_exe().unwrap())
         .args(["--exact", "child_grandchild", "--ignored", "--nocapture"])
         .env("LISTEN_FDS", "1")
         .env("LISTEN_PID", std::process::id().to_string())
         .output()
         .unwrap();
+    let want = if took_fd3 {
+        "GRANDCHILD none fd3=false"
+    } else {
+        "GRANDCHILD none"
+    };
     assert!(
-        String::from_utf8_lossy(&output.stdout).contains("GRANDCHILD none"),
+        String::from_utf8_lossy(&output.stdout).contains(want),
         "{output:?}"
     );
 }
