@@ -216,6 +216,23 @@ pub enum Error {
         last: Cause,
     },
 
+    /// A connect that left the source port to the kernel (no port pinned) found none free:
+    /// the OS's ephemeral range (Linux: `net.ipv4.ip_local_port_range`) is used up toward this
+    /// destination (connect failed with EADDRNOTAVAIL).
+    #[error("{}", ephemeral_message(.remote, .range, .ports))]
+    EphemeralPortsExhausted {
+        /// The destination.
+        remote: SocketAddr,
+        /// The ephemeral range, where the OS says (Linux: `net.ipv4.ip_local_port_range`).
+        range: Option<PortRange>,
+        /// What held the range's ports, from one lookup after the failure; `None` where the OS
+        /// does not say.
+        ports: Option<RangeUse>,
+        /// The OS error.
+        #[source]
+        source: io::Error,
+    },
+
     /// The remote is this machine and its port equals the pinned source port: TCP would connect
     /// the socket to itself.
     #[error(
@@ -975,7 +992,9 @@ impl Error {
             Error::AddrInUse { .. } => ErrorKind::AddrInUse,
             Error::PermissionDenied { .. } => ErrorKind::PermissionDenied,
             Error::TimeWait { .. } => ErrorKind::TimeWait,
-            Error::PortRangeExhausted { .. } => ErrorKind::PortRangeExhausted,
+            Error::PortRangeExhausted { .. } | Error::EphemeralPortsExhausted { .. } => {
+                ErrorKind::PortRangeExhausted
+            }
             Error::SelfConnect { .. } => ErrorKind::SelfConnect,
             Error::ConnectionRefused { .. } => ErrorKind::ConnectionRefused,
             Error::TimedOut { .. } => ErrorKind::TimedOut,
@@ -1189,6 +1208,54 @@ fn zone_required_message(addr: &Ipv6Addr, port: u16, candidates: &[String]) -> S
     }
 }
 
+fn ephemeral_message(
+    remote: &SocketAddr,
+    range: &Option<PortRange>,
+    ports: &Option<RangeUse>,
+) -> String {
+    let mut msg = format!("cannot connect to {remote}: no ephemeral source port is free toward it");
+    match range {
+        Some(range) => {
+            msg.push_str(&format!(
+                " (net.ipv4.ip_local_port_range is {range}, {} ports",
+                range.len()
+            ));
+            if let Some(parts) = ports
+                .as_ref()
+                .map(range_use_parts)
+                .filter(|p| !p.is_empty())
+            {
+                msg.push_str(": ");
+                msg.push_str(&join_and(&parts));
+            }
+            msg.push_str(
+                "); reuse connections (keep-alive) or close idle ones, or widen \
+                 net.ipv4.ip_local_port_range",
+            );
+        }
+        None => msg.push_str(
+            " (EADDRNOTAVAIL at connect()); reuse connections (keep-alive) or close idle ones, \
+             or widen the OS's ephemeral port range",
+        ),
+    }
+    msg
+}
+
+/// "2 with a live connection to it", ... for each nonzero count.
+fn range_use_parts(ports: &RangeUse) -> Vec<String> {
+    let mut parts = Vec::new();
+    if ports.live > 0 {
+        parts.push(format!("{} with a live connection to it", ports.live));
+    }
+    if ports.time_wait > 0 {
+        parts.push(format!("{} in TIME-WAIT toward it", ports.time_wait));
+    }
+    if ports.held > 0 {
+        parts.push(format!("{} held by other sockets", ports.held));
+    }
+    parts
+}
+
 fn exhausted_message(
     range: &PortRange,
     remote: &SocketAddr,
@@ -1197,21 +1264,13 @@ fn exhausted_message(
     refusal: &Option<KernelRefusal>,
 ) -> String {
     let mut msg = format!("every source port in {range} failed toward {remote} ({attempts} tried");
-    if let Some(ports) = ports {
-        let mut parts = Vec::new();
-        if ports.live > 0 {
-            parts.push(format!("{} with a live connection to it", ports.live));
-        }
-        if ports.time_wait > 0 {
-            parts.push(format!("{} in TIME-WAIT toward it", ports.time_wait));
-        }
-        if ports.held > 0 {
-            parts.push(format!("{} held by other sockets", ports.held));
-        }
-        if !parts.is_empty() {
-            msg.push_str(": ");
-            msg.push_str(&join_and(&parts));
-        }
+    if let Some(parts) = ports
+        .as_ref()
+        .map(range_use_parts)
+        .filter(|p| !p.is_empty())
+    {
+        msg.push_str(": ");
+        msg.push_str(&join_and(&parts));
     }
     msg.push_str("); widen the range, or close connections that hold it");
     if let Some(refusal) = refusal {

@@ -129,6 +129,17 @@ fn every_variant() -> Vec<(Error, ErrorKind, &'static str, io::ErrorKind)> {
             Io::AddrInUse,
         ),
         (
+            Error::EphemeralPortsExhausted {
+                remote: sa("192.0.2.1:443"),
+                range: Some(PortRange::new(32768, 60999).unwrap()),
+                ports: Some(RangeUse::new(28000, 232, 0)),
+                source: os(Io::AddrNotAvailable),
+            },
+            ErrorKind::PortRangeExhausted,
+            "port_range_exhausted",
+            Io::AddrInUse,
+        ),
+        (
             Error::SelfConnect { local: sa("127.0.0.1:5000"), remote: sa("127.0.0.1:5000") },
             ErrorKind::SelfConnect,
             "self_connect",
@@ -281,8 +292,9 @@ fn kind_names_are_distinct_snake_case() {
         .collect();
     names.sort_unstable();
     names.dedup();
-    // 25 `Error` variants and 5 of `ConfigError`'s own share 27 kinds: AddrNotLocal and
-    // ZoneMismatch are AddrNotAvailable, and EnvNotUnicode is EnvInvalid.
+    // 26 `Error` variants and 5 of `ConfigError`'s own share 27 kinds: AddrNotLocal and
+    // ZoneMismatch are AddrNotAvailable, EphemeralPortsExhausted is PortRangeExhausted, and
+    // EnvNotUnicode is EnvInvalid.
     assert_eq!(names.len(), 27, "{names:?}");
     for name in names {
         assert!(
@@ -398,6 +410,41 @@ fn range_exhausted_says_what_held_the_ports_and_which_sysctl_refused() {
          other sockets); widen the range, or close connections that hold it. The kernel's own \
          port search (IP_LOCAL_PORT_RANGE) was not used: net.ipv4.ip_local_reserved_ports \
          reserves 40000-40009 of it"
+    );
+}
+
+/// The ephemeral range's message: the sysctl and its size, the counts that are not zero, and
+/// the generic form where the OS does not say.
+#[test]
+fn ephemeral_exhaustion_names_the_sysctl_and_what_holds_it() {
+    let exhausted = |range: Option<PortRange>, ports: Option<RangeUse>| {
+        Error::EphemeralPortsExhausted {
+            remote: sa("198.18.0.1:5000"),
+            range,
+            ports,
+            source: os(io::ErrorKind::AddrNotAvailable),
+        }
+        .to_string()
+    };
+    let range = PortRange::new(32768, 60999).ok();
+    assert_eq!(
+        exhausted(range, Some(RangeUse::new(27900, 332, 0))),
+        "cannot connect to 198.18.0.1:5000: no ephemeral source port is free toward it \
+         (net.ipv4.ip_local_port_range is 32768-60999, 28232 ports: 27900 with a live \
+         connection to it and 332 in TIME-WAIT toward it); reuse connections (keep-alive) or \
+         close idle ones, or widen net.ipv4.ip_local_port_range"
+    );
+    assert_eq!(
+        exhausted(range, Some(RangeUse::new(0, 0, 0))),
+        "cannot connect to 198.18.0.1:5000: no ephemeral source port is free toward it \
+         (net.ipv4.ip_local_port_range is 32768-60999, 28232 ports); reuse connections \
+         (keep-alive) or close idle ones, or widen net.ipv4.ip_local_port_range"
+    );
+    assert_eq!(
+        exhausted(None, None),
+        "cannot connect to 198.18.0.1:5000: no ephemeral source port is free toward it \
+         (EADDRNOTAVAIL at connect()); reuse connections (keep-alive) or close idle ones, or \
+         widen the OS's ephemeral port range"
     );
 }
 

@@ -336,3 +336,45 @@ fn wait_for_time_wait(count: usize) {
     }
     panic!("{count} TIME_WAIT entries did not appear");
 }
+
+/// An unpinned source (`*:0`) whose ephemeral range is used up: the kernel's EADDRNOTAVAIL is
+/// `port_range_exhausted` naming the sysctl and what holds it, not an address "not assigned to
+/// this machine", nor the pinned path's "that exact connection exists". The namespace's
+/// `ip_local_port_range` is two ports, both held by live connections to the server.
+#[test]
+fn an_unpinned_connect_out_of_ephemeral_ports_names_the_ephemeral_range() {
+    require_netns!();
+    let ns = Netns::new("ephemeral");
+    ns.sysctl("net.ipv4.ip_local_port_range", "42000 42001");
+    let (err, held) = ns.run(|| {
+        let remote: SocketAddr = (Ipv4Addr::LOCALHOST, SERVER_PORT).into();
+        let _listener = TcpListener::bind(remote).expect("listen");
+        let held: Vec<TcpStream> = (0..2)
+            .map(|_| TcpStream::connect(remote).expect("an ephemeral port is free"))
+            .collect();
+        let err = target("*:0")
+            .connector()
+            .timeout(Duration::from_secs(5))
+            .connect(remote)
+            .expect_err("both ephemeral ports are taken");
+        let ports: Vec<u16> = held
+            .iter()
+            .map(|s| s.local_addr().unwrap().port())
+            .collect();
+        (err, ports)
+    });
+    assert_eq!(held, [42000, 42001]);
+    assert_eq!(err.kind(), ErrorKind::PortRangeExhausted, "{err}");
+    assert!(
+        matches!(&err, Error::EphemeralPortsExhausted { range: Some(r), ports: Some(p), .. }
+            if (r.first(), r.last()) == (42000, 42001) && *p == RangeUse::new(2, 0, 0)),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "cannot connect to 127.0.0.1:5000: no ephemeral source port is free toward it \
+         (net.ipv4.ip_local_port_range is 42000-42001, 2 ports: 2 with a live connection to \
+         it); reuse connections (keep-alive) or close idle ones, or widen \
+         net.ipv4.ip_local_port_range"
+    );
+}

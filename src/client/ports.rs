@@ -306,28 +306,11 @@ impl Plan {
         let tcp = self.transport == Transport::Tcp;
         let rows = sys::sockets_on_ports(self.ports.first(), self.ports.last(), tcp);
         let source_ip = source_ip(self.local.ip(), self.remote);
-        let toward_remote = |row: &sys::SocketRow| {
-            row.remote == Some(self.remote)
-                && (row.local.ip() == source_ip || source_ip.is_unspecified())
-        };
-        let mut live = BTreeSet::new();
-        let mut time_wait = BTreeSet::new();
-        let mut held = BTreeSet::new();
-        for row in rows.iter().filter(|r| self.ports.contains(r.local.port())) {
-            let port = row.local.port();
-            if toward_remote(row) {
-                if SocketState::from_kernel(row.state) == SocketState::TimeWait {
-                    time_wait.insert(port);
-                } else {
-                    live.insert(port);
-                }
-            } else if row.remote.is_none() {
-                held.insert(port);
-            }
-        }
-        time_wait.retain(|p| !live.contains(p));
-        held.retain(|p| !live.contains(p) && !time_wait.contains(p));
-        let count = |set: &BTreeSet<u16>| u32::try_from(set.len()).unwrap_or(u32::MAX);
+        let Tally {
+            live,
+            time_wait,
+            held,
+        } = Tally::of(&rows, self.ports, source_ip, self.remote);
         // In user space, the binds that failed counted the held ports exactly.
         let held = match last {
             Some(_) => held_at_bind,
@@ -386,6 +369,62 @@ impl Plan {
             last: Cause::new(last),
         }
     }
+}
+
+/// How the ports of a range are used, from one lookup of its sockets: each port counted once,
+/// a live connection before a TIME_WAIT entry before a holder.
+pub(super) struct Tally {
+    /// Ports with a live connection from `source_ip` to the destination.
+    pub(super) live: BTreeSet<u16>,
+    /// Ports whose connection to the destination is in TIME_WAIT.
+    pub(super) time_wait: BTreeSet<u16>,
+    /// Ports held by sockets with no remote: listeners, bound but unconnected sockets.
+    pub(super) held: BTreeSet<u16>,
+}
+
+impl Tally {
+    pub(super) fn of(
+        rows: &[sys::SocketRow],
+        ports: PortRange,
+        source_ip: IpAddr,
+        remote: SocketAddr,
+    ) -> Tally {
+        let toward_remote = |row: &sys::SocketRow| {
+            row.remote == Some(remote)
+                && (row.local.ip() == source_ip || source_ip.is_unspecified())
+        };
+        let mut live = BTreeSet::new();
+        let mut time_wait = BTreeSet::new();
+        let mut held = BTreeSet::new();
+        for row in rows.iter().filter(|r| ports.contains(r.local.port())) {
+            let port = row.local.port();
+            if toward_remote(row) {
+                if SocketState::from_kernel(row.state) == SocketState::TimeWait {
+                    time_wait.insert(port);
+                } else {
+                    live.insert(port);
+                }
+            } else if row.remote.is_none() {
+                held.insert(port);
+            }
+        }
+        time_wait.retain(|p| !live.contains(p));
+        held.retain(|p| !live.contains(p) && !time_wait.contains(p));
+        Tally {
+            live,
+            time_wait,
+            held,
+        }
+    }
+
+    /// The counts, as an error reports them.
+    pub(super) fn range_use(&self) -> RangeUse {
+        RangeUse::new(count(&self.live), count(&self.time_wait), count(&self.held))
+    }
+}
+
+pub(super) fn count(set: &BTreeSet<u16>) -> u32 {
+    u32::try_from(set.len()).unwrap_or(u32::MAX)
 }
 
 /// The last failure of a user-space search, kept raw until the search is over.

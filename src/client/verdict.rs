@@ -1,13 +1,14 @@
 //! The typed error of a failed connect.
 
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
-use super::ports::{source_ip, tuple_error};
+use super::ports::{Tally, source_ip, tuple_error};
 use crate::error::{Cause, Error, Phase, SocketState};
 use crate::socket::{self, Failure, Transport};
 use crate::sys;
+use crate::target::PortRange;
 
 /// The typed error for a failed connect from `local` (`None`: no bind was made), naming the
 /// source address the kernel used (the route's, for a wildcard bind). A single pinned port
@@ -48,6 +49,9 @@ pub(super) fn connect_error(
             remote,
             source,
         },
+        // A connect that left the port to the kernel: no ephemeral port was free toward
+        // this destination (the address was checked at bind).
+        io::ErrorKind::AddrNotAvailable if !pinned => ephemeral_exhausted(local, remote, source),
         io::ErrorKind::AddrInUse | io::ErrorKind::AddrNotAvailable if pinned => {
             let local = local.unwrap_or(remote);
             let live = sys::sockets_on_ports(local.port(), local.port(), true)
@@ -73,6 +77,29 @@ pub(super) fn connect_error(
             Transport::Tcp,
             None,
         ),
+    }
+}
+
+/// EADDRNOTAVAIL from an unpinned connect: the kernel's ephemeral range, read once, and one
+/// lookup of its sockets to say what holds it.
+fn ephemeral_exhausted(local: Option<SocketAddr>, remote: SocketAddr, source: io::Error) -> Error {
+    let range = sys::ephemeral_ports().and_then(|row| PortRange::new(row.lo, row.hi).ok());
+    let ports = range.and_then(|range| {
+        let rows = sys::sockets_on_ports(range.first(), range.last(), true);
+        // No bind: any source address counts (an unspecified one matches every row).
+        let any = match remote {
+            SocketAddr::V4(_) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+            SocketAddr::V6(_) => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+        };
+        let source_ip = local.map_or(any, |l| l.ip());
+        (!rows.is_empty() || sys::SOCKETS_LISTED)
+            .then(|| Tally::of(&rows, range, source_ip, remote).range_use())
+    });
+    Error::EphemeralPortsExhausted {
+        remote,
+        range,
+        ports,
+        source,
     }
 }
 

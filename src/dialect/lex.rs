@@ -234,6 +234,7 @@ pub(super) fn boolean(text: &str) -> Option<bool> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
