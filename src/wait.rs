@@ -126,14 +126,12 @@ impl BindTarget {
         let mut first_tentative: HashMap<IpAddr, Instant> = HashMap::new();
         let mut last_missing: Option<Vec<Pending>> = None;
         loop {
-            let facts = match Interfaces::for_target(self) {
-                Ok(facts) => facts,
+            let facts = match Read::of(Interfaces::for_target(self)) {
+                Read::Facts(facts) => facts,
                 // The tables kept changing through every retry of the dump (a flood of
                 // address events): a wait is for changes, so it waits for the next event and
                 // reads again, until the deadline.
-                Err(Error::Interfaces { source })
-                    if source.kind() == std::io::ErrorKind::Interrupted =>
-                {
+                Read::Changing(source) => {
                     let left = deadline.map_or(Duration::MAX, |d| {
                         d.saturating_duration_since(Instant::now())
                     });
@@ -152,7 +150,7 @@ impl BindTarget {
                     }
                     continue;
                 }
-                Err(err) => return Err(err),
+                Read::Failed(err) => return Err(err),
             };
             let missing = match check(self, &facts)? {
                 Check::Ready(resolved) => return Ok(*resolved),
@@ -227,10 +225,36 @@ impl BindTarget {
         let target = self.clone();
         match tokio::task::spawn_blocking(move || target.wait(timeout)).await {
             Ok(result) => result,
-            Err(join) if join.is_panic() => std::panic::resume_unwind(join.into_panic()),
-            Err(_) => Err(Error::Interfaces {
-                source: io::Error::other("the tokio runtime shut down during the wait"),
-            }),
+            // A panic in the wait goes on in the caller; else the task was cancelled.
+            Err(join) => match join.try_into_panic() {
+                Ok(panic) => std::panic::resume_unwind(panic),
+                Err(_) => Err(Error::Interfaces {
+                    source: io::Error::other("the tokio runtime shut down during the wait"),
+                }),
+            },
+        }
+    }
+}
+
+/// One read of the facts, as the wait sees it.
+#[derive(Debug)]
+enum Read {
+    Facts(Interfaces),
+    /// The dump was interrupted (NLM_F_DUMP_INTR) through every retry: the tables are
+    /// changing, which is what a wait waits for.
+    Changing(io::Error),
+    /// Any other failure to read them: no wait cures it.
+    Failed(Error),
+}
+
+impl Read {
+    fn of(result: Result<Interfaces>) -> Read {
+        match result {
+            Ok(facts) => Read::Facts(facts),
+            Err(Error::Interfaces { source }) if source.kind() == io::ErrorKind::Interrupted => {
+                Read::Changing(source)
+            }
+            Err(err) => Read::Failed(err),
         }
     }
 }
@@ -331,5 +355,44 @@ fn curable(err: Error, facts: &Interfaces) -> Result<Pending> {
             ..
         } if !sys::ipv6_disabled() => Ok(Pending::NoIpv6),
         other => Err(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_an_interrupted_dump_is_waited_through() {
+        let read = |kind: io::ErrorKind| {
+            Read::of(Err(Error::Interfaces {
+                source: io::Error::from(kind),
+            }))
+        };
+        assert!(
+            matches!(read(io::ErrorKind::Interrupted), Read::Changing(e) if e.kind() == io::ErrorKind::Interrupted)
+        );
+        for kind in [
+            io::ErrorKind::Other,
+            io::ErrorKind::PermissionDenied,
+            io::ErrorKind::TimedOut,
+        ] {
+            assert!(
+                matches!(read(kind), Read::Failed(Error::Interfaces { source }) if source.kind() == kind)
+            );
+        }
+        let not_found = Error::InterfaceNotFound {
+            name: "eth9".into(),
+            known: Vec::new(),
+            source: None,
+        };
+        assert!(matches!(
+            Read::of(Err(not_found)),
+            Read::Failed(Error::InterfaceNotFound { .. })
+        ));
+        assert!(matches!(
+            Read::of(Ok(Interfaces::from_interfaces([]))),
+            Read::Facts(_)
+        ));
     }
 }

@@ -271,6 +271,15 @@ fn a_dad_failure_fails_at_once_not_at_the_deadline() {
         "failed at once, not at the deadline: {:?}",
         started.elapsed()
     );
+    // By interface name, every address of wf0 resolves whatever its DAD state, and the wait
+    // finds the failed one among them: its link-local address is flushed, so the failed
+    // address is wf0's only one.
+    ns.ip(&["-6", "addr", "flush", "dev", "wf0", "scope", "link"]);
+    let err = ns
+        .run(move || target("wf0:8080").wait(deadline))
+        .expect_err("wf0's only address is a duplicate");
+    assert_eq!(err.kind(), ErrorKind::DadFailed, "{err}");
+    assert!(started.elapsed() < deadline / 2);
 }
 
 #[test]
@@ -523,4 +532,115 @@ fn latency_from_the_address_event_to_the_listener() {
         samples[samples.len() / 2],
         samples[samples.len() - 1]
     );
+}
+
+/// An interface with no address: down, the wait reports it down; up, it reports no address;
+/// the address it gets ends the wait.
+#[test]
+fn an_interface_without_an_address_is_waited_for_down_then_up() {
+    require_netns!();
+    let _shared = FDS.read().unwrap();
+    let ns = Netns::new("wait-noaddr");
+    dummy(&ns, "wn0");
+    // IPv4 only on wn0: no link-local address comes with the link.
+    ns.sysctl("net.ipv6.conf.wn0.disable_ipv6", "1");
+    let (first, handle) = start_wait(&ns, "wn0:8080", Duration::from_secs(20));
+    assert_eq!(
+        first,
+        [Pending::InterfaceDown {
+            interface: "wn0".into()
+        }]
+    );
+    ns.link_set_up("wn0");
+    // Let the wait see wn0 up and without an address before the address comes.
+    std::thread::sleep(Duration::from_millis(300));
+    ns.addr_add("wn0", "198.18.12.1/24", true);
+    let (result, reports) = handle.join().unwrap();
+    let resolved = result.expect("the wait ends when wn0 has its address");
+    assert_eq!(
+        resolved.socket_addrs().collect::<Vec<_>>(),
+        ["198.18.12.1:8080".parse::<SocketAddr>().unwrap()]
+    );
+    assert!(
+        reports
+            .iter()
+            .flatten()
+            .any(|p| matches!(p, Pending::NoAddress { interface, .. } if interface == "wn0")),
+        "{reports:?}"
+    );
+}
+
+/// A link-local address written without a zone and carried by no interface yet: the wait
+/// waits for it (it may come with a link), and ends when the kernel gives it to one. Carried
+/// by two, it is an error at once: the zone must say which. The veths get fixed MAC addresses,
+/// so their kernel-made link-local address is known: 02:00:00:00:bd:01 gives
+/// fe80::ff:fe00:bd01.
+#[test]
+fn a_link_local_address_without_a_zone_waits_for_one_carrier() {
+    require_netns!();
+    let _shared = FDS.read().unwrap();
+    let ns = Netns::new("wait-ll");
+    ns.disable_dad();
+    let (first, handle) = start_wait(&ns, "[fe80::ff:fe00:bd01]:8080", Duration::from_secs(20));
+    assert_eq!(
+        first,
+        [Pending::AddressAbsent {
+            addr: "fe80::ff:fe00:bd01".parse().unwrap(),
+            interface: None
+        }]
+    );
+    let link = |name: &str| {
+        let peer = format!("{name}p");
+        ns.ip(&[
+            "link",
+            "add",
+            name,
+            "address",
+            "02:00:00:00:bd:01",
+            "type",
+            "veth",
+            "peer",
+            "name",
+            &peer,
+        ]);
+        ns.link_set_up(&peer);
+        ns.link_set_up(name);
+    };
+    link("wl0");
+    let (result, _) = handle.join().unwrap();
+    let resolved = result.expect("wl0 carries the address");
+    let addr = resolved.socket_addrs().next().unwrap();
+    assert_eq!(addr.ip().to_string(), "fe80::ff:fe00:bd01");
+    link("wl1");
+    let started = Instant::now();
+    let deadline = Duration::from_secs(60);
+    let err = ns
+        .run(move || target("[fe80::ff:fe00:bd01]:8080").wait(deadline))
+        .expect_err("two carriers: the zone must say which");
+    assert_eq!(err.kind(), ErrorKind::ZoneRequired, "{err}");
+    assert!(started.elapsed() < deadline / 2, "{:?}", started.elapsed());
+}
+
+/// `[::1]` with IPv6 off on lo only: the wait waits for IPv6 (lo may get it back). IPv6 then
+/// turned off everywhere ends the wait at once with the typed error: no IPv6 address will
+/// come. A veth with an address makes the switch visible as an event (the address goes).
+#[test]
+fn the_ipv6_loopback_is_waited_for_until_ipv6_is_turned_off() {
+    require_netns!();
+    let _shared = FDS.read().unwrap();
+    let ns = Netns::new("wait-v6off");
+    dummy(&ns, "w6");
+    ns.link_set_up("w6p");
+    ns.link_set_up("w6");
+    ns.addr_add("w6", "fd00:86::1/64", true);
+    ns.sysctl("net.ipv6.conf.lo.disable_ipv6", "1");
+    let deadline = Duration::from_secs(60);
+    let (first, handle) = start_wait(&ns, "[::1]:8080", deadline);
+    assert_eq!(first, [Pending::NoIpv6]);
+    let started = Instant::now();
+    ns.sysctl("net.ipv6.conf.all.disable_ipv6", "1");
+    let (result, _) = handle.join().unwrap();
+    let err = result.expect_err("IPv6 is off: no wait brings ::1");
+    assert_eq!(err.kind(), ErrorKind::FamilyUnsupported, "{err}");
+    assert!(started.elapsed() < deadline / 2, "{:?}", started.elapsed());
 }
