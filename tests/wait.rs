@@ -644,3 +644,24 @@ fn the_ipv6_loopback_is_waited_for_until_ipv6_is_turned_off() {
     assert_eq!(err.kind(), ErrorKind::FamilyUnsupported, "{err}");
     assert!(started.elapsed() < deadline / 2, "{:?}", started.elapsed());
 }
+
+/// Nothing changes for a second: the wait blocks on its netlink socket and checks only at the
+/// start and after the timeout, not in a loop (each check is one report, so the reports count
+/// the checks). A wait that spun would check thousands of times.
+#[test]
+fn a_wait_with_nothing_changing_checks_twice_not_in_a_loop() {
+    require_netns!();
+    let _shared = FDS.read().unwrap();
+    let ns = Netns::new("wait-idle");
+    let (result, reports) = ns.run(|| {
+        let mut reports = 0u32;
+        let result =
+            target("198.18.13.1:8080").wait_reporting(Duration::from_secs(1), |_, _| reports += 1);
+        (result, reports)
+    });
+    assert_eq!(
+        result.map(|_| ()).unwrap_err().kind(),
+        ErrorKind::AddressWaitTimedOut
+    );
+    assert_eq!(reports, 2, "one check at the start, one after the timeout");
+}
