@@ -564,6 +564,18 @@ fn self_connect_is_refused_before_bind() {
             )
         );
     }
+    // The IPv6 loopback too: a wildcard source toward ::1 leaves from ::1.
+    let remote = SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, port));
+    let err = target(&format!("port:{port}"))
+        .connect(remote)
+        .expect_err("toward [::1]");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "refusing to connect from [::]:{port} to {remote}: the remote is this machine on the \
+             pinned source port, so the socket would connect to itself; pin another source port"
+        )
+    );
 }
 
 #[test]

@@ -1028,3 +1028,84 @@ fn which_holders_block_a_pinned_port() {
         kept.push((holder, result));
     }
 }
+
+/// A pinned port equal to the remote's port is no self-connect when the remote is another
+/// host: the laptop connects from port 5000 to the server's port 5000.
+#[test]
+fn a_pinned_port_equal_to_a_remote_port_elsewhere_connects() {
+    require_netns!();
+    let _lock = shared();
+    let site = Site::new();
+    let listeners = listen_in(&site.server, &format!("*:{PORT}"), &ListenOptions::new());
+    let remote = v4(SERVER_V4, PORT);
+    let stream = crate_connect(&site.laptop, &format!("port:{PORT}"), remote, IO_TIMEOUT)
+        .expect("another host's port 5000 is no self-connect");
+    assert_eq!(stream.local_addr().unwrap(), v4(LAPTOP_V4, PORT));
+    drop(listeners);
+}
+
+/// A wildcard source toward one of this machine's own addresses, on that same port, with
+/// nothing listening: the kernel would connect the socket to itself (TCP simultaneous open).
+/// The plan cannot see it (the remote is no loopback address); the check after connect() does.
+#[test]
+fn a_self_connect_through_an_own_address_is_caught_after_connect() {
+    require_netns!();
+    let _lock = shared();
+    let site = Site::new();
+    let remote = v4(SERVER_V4, 5999);
+    let err = crate_connect(&site.server, "port:5999", remote, IO_TIMEOUT)
+        .expect_err("the socket would be connected to itself");
+    assert_eq!(err.kind(), ErrorKind::SelfConnect, "{err}");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "refusing to connect from {remote} to {remote}: the remote is this machine on the \
+             pinned source port, so the socket would connect to itself; pin another source port"
+        )
+    );
+}
+
+/// An interface source picks, of the interface's addresses in the remote's family, a global
+/// one toward a global remote and the link-local one toward a link-local remote, preferring
+/// an address DAD has cleared; a tentative one is used only when nothing else is left, and
+/// its failure is typed.
+#[test]
+fn an_interface_source_picks_the_address_the_remote_needs() {
+    require_netns!();
+    let _lock = shared();
+    let site = Site::new();
+    let listeners = listen_in(&site.server, &format!("*:{PORT}"), &ListenOptions::new());
+    let source = format!("{LAPTOP_DEV}:0");
+    let global = v6(SERVER_V6, PORT);
+    let stream = crate_connect(&site.laptop, &source, global, IO_TIMEOUT).expect("global");
+    assert_eq!(stream.local_addr().unwrap().ip(), IpAddr::V6(LAPTOP_V6));
+    let link_local = SocketAddr::V6(SocketAddrV6::new(
+        site.server_link_local(),
+        PORT,
+        0,
+        site.laptop.ifindex(LAPTOP_DEV),
+    ));
+    let stream = crate_connect(&site.laptop, &source, link_local, IO_TIMEOUT).expect("ll");
+    assert_eq!(
+        stream.local_addr().unwrap().ip(),
+        IpAddr::V6(site.laptop_link_local())
+    );
+    // A second global address, kept tentative (DAD on, 60 probes a second apart): listed
+    // first, it is passed over for the one DAD has cleared.
+    site.laptop
+        .sysctl(&format!("net.ipv6.conf.{LAPTOP_DEV}.accept_dad"), "1");
+    site.laptop
+        .sysctl(&format!("net.ipv6.conf.{LAPTOP_DEV}.dad_transmits"), "60");
+    site.laptop.addr_add(LAPTOP_DEV, "fd00:71::95/64", false);
+    let stream = crate_connect(&site.laptop, &source, global, IO_TIMEOUT).expect("cleared");
+    assert_eq!(stream.local_addr().unwrap().ip(), IpAddr::V6(LAPTOP_V6));
+    // Only the tentative one left in the family's globals: it is chosen (the link-local one
+    // would not do toward a global remote), and cannot be bound yet.
+    site.laptop
+        .ip(&["addr", "del", "fd00:71::94/64", "dev", LAPTOP_DEV]);
+    let err = crate_connect(&site.laptop, &source, global, IO_TIMEOUT)
+        .expect_err("the only global address is tentative");
+    assert_eq!(err.kind(), ErrorKind::AddrNotAvailable, "{err}");
+    assert!(err.to_string().contains("fd00:71::95"), "{err}");
+    drop(listeners);
+}
