@@ -57,6 +57,32 @@ pub(crate) fn watch() -> io::Result<Watch> {
     Ok(Watch {})
 }
 
+/// What a failed recv on the event socket means.
+#[cfg(target_os = "linux")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RecvError {
+    /// ENOBUFS: the socket's buffer overflowed and events were lost.
+    Lost,
+    /// EAGAIN: every queued event is read.
+    Drained,
+    /// EINTR: read again.
+    Retry,
+    /// Anything else is the caller's error.
+    Fatal,
+}
+
+#[cfg(target_os = "linux")]
+fn after_recv_error(err: &io::Error) -> RecvError {
+    if err.raw_os_error() == Some(libc::ENOBUFS) {
+        return RecvError::Lost;
+    }
+    match err.kind() {
+        io::ErrorKind::WouldBlock => RecvError::Drained,
+        io::ErrorKind::Interrupted => RecvError::Retry,
+        _ => RecvError::Fatal,
+    }
+}
+
 impl Watch {
     /// Blocks until a change, lost events, or `timeout`. Every event already queued is read,
     /// so a burst of changes gives one answer. `EINTR` is retried.
@@ -81,15 +107,21 @@ impl Watch {
             let mut any = false;
             loop {
                 self.buf.clear();
-                match self.socket.recv(&mut self.buf, 0) {
-                    Ok(_) => any = true,
-                    Err(err) if err.raw_os_error() == Some(libc::ENOBUFS) => {
+                let err = match self.socket.recv(&mut self.buf, 0) {
+                    Ok(_) => {
+                        any = true;
+                        continue;
+                    }
+                    Err(err) => err,
+                };
+                match after_recv_error(&err) {
+                    RecvError::Lost => {
                         self.drain();
                         return Ok(Event::Resync);
                     }
-                    Err(err) if err.kind() == io::ErrorKind::WouldBlock => break,
-                    Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
-                    Err(err) => return Err(err),
+                    RecvError::Drained => break,
+                    RecvError::Retry => {}
+                    RecvError::Fatal => return Err(err),
                 }
             }
             if any {
@@ -120,5 +152,21 @@ impl Watch {
         }
         std::thread::sleep(POLL_INTERVAL);
         Ok(Event::Changed)
+    }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_recv_error_is_lost_events_the_end_a_retry_or_fatal() {
+        let of = |errno: i32| after_recv_error(&io::Error::from_raw_os_error(errno));
+        assert_eq!(of(libc::ENOBUFS), RecvError::Lost);
+        assert_eq!(of(libc::EAGAIN), RecvError::Drained);
+        assert_eq!(of(libc::EINTR), RecvError::Retry);
+        for errno in [libc::EBADF, libc::ENOMEM, libc::EPERM] {
+            assert_eq!(of(errno), RecvError::Fatal, "errno {errno}");
+        }
     }
 }
