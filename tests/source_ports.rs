@@ -378,3 +378,144 @@ fn an_unpinned_connect_out_of_ephemeral_ports_names_the_ephemeral_range() {
          net.ipv4.ip_local_port_range"
     );
 }
+
+/// Only a TCP range goes to the kernel: a UDP range (its port is chosen at bind, not per
+/// 4-tuple) and a single port leave IP_LOCAL_PORT_RANGE unset.
+#[test]
+fn only_a_tcp_range_is_searched_by_the_kernel() {
+    require_netns!();
+    let ns = Setup::Kernel.namespace();
+    ns.run(|| {
+        let remote: SocketAddr = (Ipv4Addr::LOCALHOST, SERVER_PORT).into();
+        let _listener = TcpListener::bind(remote).expect("listen");
+        let tcp_range = connect(remote).expect("TCP range");
+        assert_eq!(range_option(&tcp_range), Setup::Kernel.range_option());
+        let single = target(&format!("port:{FIRST}"))
+            .connector()
+            .connect(remote)
+            .expect("one port");
+        assert_eq!(single.local_addr().unwrap().port(), FIRST);
+        assert_eq!(
+            range_option(&single),
+            0,
+            "a single port is bound, not searched"
+        );
+        let udp = target(&format!("port:{FIRST}-{LAST}"))
+            .connector()
+            .connect_udp(remote)
+            .expect("UDP range");
+        assert!((FIRST..=LAST).contains(&udp.local_addr().unwrap().port()));
+        let option: u32 = nix::sys::socket::getsockopt(&udp, IpLocalPortRange).unwrap();
+        assert_eq!(option, 0, "a UDP range is searched in user space");
+    });
+}
+
+/// The kernel path's verdict is cached for a second; if `ip_local_port_range` changes within
+/// it so that it no longer holds the range, the kernel ignores IP_LOCAL_PORT_RANGE and picks a
+/// port outside the range. The crate sees it (getsockname), drops that connection, reads the
+/// sysctls again and searches in user space; here the range is used up, and the error names
+/// the sysctl that now keeps the kernel out.
+#[test]
+fn a_range_the_sysctl_stops_holding_falls_back_to_user_space() {
+    require_netns!();
+    let ns = Setup::Kernel.namespace();
+    let (first, err) = ns.run(|| {
+        let remote: SocketAddr = (Ipv4Addr::LOCALHOST, SERVER_PORT).into();
+        let _listener = TcpListener::bind(remote).expect("listen");
+        // 41001 held by a listener: the range's second port is busy whatever the path.
+        let _held = TcpListener::bind((Ipv4Addr::LOCALHOST, FIRST + 1)).expect("hold 41001");
+        let two = || {
+            target(&format!("port:{FIRST}-{}", FIRST + 1))
+                .connector()
+                .timeout(Duration::from_secs(5))
+                .connect(remote)
+        };
+        let first = two().expect("the kernel finds 41000");
+        // /proc/sys/net is this thread's namespace's.
+        std::fs::write("/proc/sys/net/ipv4/ip_local_port_range", "50000 60999").unwrap();
+        let err = two().expect_err("41000 is live toward the server, 41001 held");
+        (first, err)
+    });
+    assert_eq!(first.local_addr().unwrap().port(), FIRST);
+    assert_eq!(
+        range_option(&first),
+        (u32::from(FIRST + 1) << 16) | u32::from(FIRST)
+    );
+    let Error::PortRangeExhausted {
+        ports,
+        kernel_refusal,
+        ..
+    } = &err
+    else {
+        panic!("{err:?}")
+    };
+    assert_eq!(
+        *kernel_refusal,
+        Some(KernelRefusal::OutsideLocalPortRange {
+            lo: 50000,
+            hi: 60999
+        }),
+        "{err}"
+    );
+    assert_eq!(*ports, Some(RangeUse::new(1, 0, 1)), "{err}");
+}
+
+/// A range that holds the remote's own port, the remote being this machine: that port is
+/// skipped (it would connect to itself), so the search is in user space, tries the other
+/// ports, and counts what held them; the skipped port's listener is not counted as a holder.
+#[test]
+fn a_range_holding_the_remote_port_skips_it_and_counts_the_rest() {
+    require_netns!();
+    let ns = Setup::Kernel.namespace();
+    let err = ns.run(|| {
+        let remote: SocketAddr = (Ipv4Addr::LOCALHOST, FIRST + 1).into();
+        let _listener = TcpListener::bind(remote).expect("listen on 41001");
+        let three = || {
+            target(&format!("port:{FIRST}-{}", FIRST + 2))
+                .connector()
+                .timeout(Duration::from_secs(5))
+                .connect(remote)
+        };
+        let held: Vec<TcpStream> = (0..2).map(|_| three().expect("41000 and 41002")).collect();
+        let mut ports: Vec<u16> = held
+            .iter()
+            .map(|s| s.local_addr().unwrap().port())
+            .collect();
+        ports.sort_unstable();
+        assert_eq!(ports, [FIRST, FIRST + 2]);
+        for stream in &held {
+            assert_eq!(
+                range_option(stream),
+                0,
+                "user space: the remote's port is inside"
+            );
+        }
+        three().expect_err("both ports are live toward the server")
+    });
+    let Error::PortRangeExhausted {
+        attempts, ports, ..
+    } = &err
+    else {
+        panic!("{err:?}")
+    };
+    assert_eq!(*attempts, 2, "{err}");
+    assert_eq!(*ports, Some(RangeUse::new(2, 0, 0)), "{err}");
+}
+
+/// A pinned UDP port is bound without SO_REUSEADDR: a UDP socket already there (with
+/// SO_REUSEADDR of its own) keeps it, and the connect is `addr_in_use`, not a second socket
+/// sharing the port's datagrams.
+#[test]
+fn a_pinned_udp_port_is_not_shared() {
+    let holder = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::DGRAM, None).unwrap();
+    holder.set_reuse_address(true).unwrap();
+    holder
+        .bind(&SocketAddr::from((Ipv4Addr::LOCALHOST, 0)).into())
+        .unwrap();
+    let port = holder.local_addr().unwrap().as_socket().unwrap().port();
+    let err = target(&format!("127.0.0.1:{port}"))
+        .connector()
+        .connect_udp((Ipv4Addr::LOCALHOST, 9).into())
+        .expect_err("the port is the holder's");
+    assert_eq!(err.kind(), ErrorKind::AddrInUse, "{err}");
+}

@@ -63,7 +63,8 @@ pub(super) enum Attempt {
 /// The state of a user-space search: what it tried and why the kernel path was not taken.
 pub(super) struct Search {
     tried: u32,
-    held: u32,
+    /// The ports whose bind failed with EADDRINUSE.
+    held: BTreeSet<u16>,
     refusal: Option<KernelRefusal>,
 }
 
@@ -71,7 +72,7 @@ impl Search {
     pub(super) fn new(refusal: Option<KernelRefusal>) -> Search {
         Search {
             tried: 0,
-            held: 0,
+            held: BTreeSet::new(),
             refusal,
         }
     }
@@ -163,7 +164,7 @@ impl Plan {
         match kernel::verdict(self.ports, true) {
             Verdict::Kernel => {
                 let attempts = self.attempts();
-                KernelEnd::Stop(self.exhausted(None, attempts, 0, None))
+                KernelEnd::Stop(self.exhausted(None, attempts, &BTreeSet::new(), None))
             }
             Verdict::Refused(refusal) => KernelEnd::Fallback(Some(refusal)),
             Verdict::Unavailable => KernelEnd::Fallback(None),
@@ -188,7 +189,7 @@ impl Plan {
             _ => (random % len, coprime_step(len, random >> 32)),
         };
         (0..len)
-            .filter_map(move |i| u16::try_from(first + (start + i * step) % len).ok())
+            .filter_map(move |i| u16::try_from(first + walk(len, start, step, i)).ok())
             .filter(|p| !(self.is_range() && Some(*p) == self.skip_port))
     }
 
@@ -240,14 +241,14 @@ impl Plan {
         if !(self.is_range() && taken) {
             return Attempt::Stop(self.error_at(failure, addr));
         }
-        search.held += 1;
+        search.held.insert(addr.port());
         if search.tried < self.attempts() {
             return Attempt::Retry;
         }
         Attempt::Stop(self.exhausted(
             Some(Last::Bind(failure, addr)),
             search.tried,
-            search.held,
+            &search.held,
             search.refusal.take(),
         ))
     }
@@ -276,7 +277,7 @@ impl Plan {
         Attempt::Stop(self.exhausted(
             Some(Last::Connect(failure, local)),
             search.tried,
-            search.held,
+            &search.held,
             search.refusal.take(),
         ))
     }
@@ -284,7 +285,7 @@ impl Plan {
     /// The error when a user-space loop ends without a verdict. Not reached: a range yields
     /// at least one port, and the last attempt stops.
     pub(super) fn ran_out(&self, search: &mut Search) -> Error {
-        self.exhausted(None, search.tried, search.held, search.refusal.take())
+        self.exhausted(None, search.tried, &search.held, search.refusal.take())
     }
 
     /// The typed error of a failure outside the connect itself, at `addr`.
@@ -300,7 +301,7 @@ impl Plan {
         &self,
         last: Option<Last>,
         attempts: u32,
-        held_at_bind: u32,
+        held_at_bind: &BTreeSet<u16>,
         refusal: Option<KernelRefusal>,
     ) -> Error {
         let tcp = self.transport == Transport::Tcp;
@@ -311,9 +312,18 @@ impl Plan {
             time_wait,
             held,
         } = Tally::of(&rows, self.ports, source_ip, self.remote);
-        // In user space, the binds that failed counted the held ports exactly.
+        // In user space, the binds that failed name the held ports (the lookup sees only
+        // sockets without a remote), less those that are busy toward this remote: a
+        // connection the kernel path made holds its port without SO_REUSEADDR, so a bind
+        // to it fails too, and it is counted once, as live.
         let held = match last {
-            Some(_) => held_at_bind,
+            Some(_) => count(
+                &held_at_bind
+                    .iter()
+                    .filter(|p| !live.contains(p) && !time_wait.contains(p))
+                    .copied()
+                    .collect(),
+            ),
             None => count(&held),
         };
         let ports = (!rows.is_empty() || sys::SOCKETS_LISTED)
@@ -494,6 +504,11 @@ pub(super) fn local_of(socket: &Socket) -> Option<SocketAddr> {
         .and_then(|a| a.as_socket())
 }
 
+/// The `i`th offset of a walk over `len` slots: `start`, then `step` apart, around.
+fn walk(len: u64, start: u64, step: u64, i: u64) -> u64 {
+    (start + i * step) % len
+}
+
 /// A step in `1..len` coprime with `len` (so `i * step % len` visits every residue once),
 /// from `random`.
 fn coprime_step(len: u64, random: u64) -> u64 {
@@ -522,6 +537,12 @@ fn random_u64() -> u64 {
 #[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_walk_starts_at_start_and_strides_by_step() {
+        let offsets: Vec<u64> = (0..10).map(|i| walk(10, 3, 7, i)).collect();
+        assert_eq!(offsets, [3, 0, 7, 4, 1, 8, 5, 2, 9, 6]);
+    }
 
     #[test]
     fn every_step_visits_every_port_once() {
