@@ -236,6 +236,50 @@ fn time_wait_ports_are_counted_and_typed() {
     }
 }
 
+/// Half the range live toward the server, half in TIME_WAIT: each counted as what it is. The
+/// kernel path names a live port (no wait frees it); the user-space path names the port it
+/// tried last, with the connect's own OS error (EADDRNOTAVAIL) as the source.
+#[test]
+fn live_and_time_wait_ports_are_each_counted() {
+    require_netns!();
+    for setup in SETUPS {
+        let ns = setup.namespace();
+        ns.sysctl("net.ipv4.tcp_timestamps", "0");
+        ns.run(|| {
+            let remote: SocketAddr = (Ipv4Addr::LOCALHOST, SERVER_PORT).into();
+            let listener = TcpListener::bind(remote).expect("listen");
+            let mut live = Vec::new();
+            for n in 0..16 {
+                let stream = connect(remote).unwrap_or_else(|e| panic!("{setup:?}: {e}"));
+                let (server_side, _) = listener.accept().expect("accept");
+                if n % 2 == 0 {
+                    live.push((stream, server_side));
+                    continue;
+                }
+                drop(stream);
+                let mut buf = [0u8; 1];
+                let _ = std::io::Read::read(&mut &server_side, &mut buf);
+                drop(server_side);
+            }
+            wait_for_time_wait(8);
+            let err = connect(remote).expect_err("every port is busy toward the server");
+            let Error::PortRangeExhausted { ports, last, .. } = &err else {
+                panic!("{setup:?}: {err:?}")
+            };
+            assert_eq!(*ports, Some(RangeUse::new(8, 8, 0)), "{setup:?}: {err}");
+            if setup == Setup::Kernel {
+                assert_eq!(last.kind(), ErrorKind::AddrInUse, "{setup:?}: {err}");
+            } else {
+                let source = std::error::Error::source(&**last)
+                    .and_then(|e| e.downcast_ref::<std::io::Error>())
+                    .and_then(std::io::Error::raw_os_error);
+                assert_eq!(source, Some(libc::EADDRNOTAVAIL), "{setup:?}: {last:?}");
+            }
+            drop(live);
+        });
+    }
+}
+
 /// Ports held by other sockets (bound without SO_REUSEADDR) are skipped on both paths; with
 /// all held, the error counts them as held.
 #[test]

@@ -534,14 +534,61 @@ fn random_u64() -> u64 {
 }
 
 #[cfg(test)]
-#[allow(clippy::indexing_slicing)]
+#[allow(clippy::indexing_slicing, clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    fn row(local: &str, remote: Option<&str>, state: u8) -> sys::SocketRow {
+        sys::SocketRow {
+            local: local.parse().unwrap(),
+            remote: remote.map(|r| r.parse().unwrap()),
+            state,
+            inode: 1,
+            uid: 0,
+        }
+    }
+
+    /// Each port once: live toward the remote before TIME_WAIT before held; connections to
+    /// other remotes, from other source addresses, or outside the range are not counted.
+    #[test]
+    fn a_tally_counts_each_port_once_toward_its_remote() {
+        let remote: SocketAddr = "198.18.0.1:443".parse().unwrap();
+        let source: IpAddr = "198.18.0.2".parse().unwrap();
+        let rows = [
+            row("198.18.0.2:41000", Some("198.18.0.1:443"), 1),
+            row("198.18.0.2:41000", Some("198.18.0.1:443"), 6),
+            row("0.0.0.0:41000", None, 10),
+            row("198.18.0.2:41001", Some("198.18.0.1:443"), 6),
+            row("0.0.0.0:41001", None, 10),
+            row("0.0.0.0:41002", None, 10),
+            // Another remote, another source address, outside the range: none counts.
+            row("198.18.0.2:41003", Some("198.18.0.9:443"), 1),
+            row("198.18.0.3:41004", Some("198.18.0.1:443"), 1),
+            row("198.18.0.2:42000", Some("198.18.0.1:443"), 1),
+        ];
+        let range = PortRange::new(41000, 41009).unwrap();
+        let tally = Tally::of(&rows, range, source, remote);
+        assert_eq!(tally.live.iter().copied().collect::<Vec<_>>(), [41000]);
+        assert_eq!(tally.time_wait.iter().copied().collect::<Vec<_>>(), [41001]);
+        assert_eq!(tally.held.iter().copied().collect::<Vec<_>>(), [41002]);
+        assert_eq!(tally.range_use(), RangeUse::new(1, 1, 1));
+        // A wildcard source counts every source address.
+        let any = Tally::of(&rows, range, "0.0.0.0".parse().unwrap(), remote);
+        assert_eq!(any.live.iter().copied().collect::<Vec<_>>(), [41000, 41004]);
+    }
 
     #[test]
     fn the_walk_starts_at_start_and_strides_by_step() {
         let offsets: Vec<u64> = (0..10).map(|i| walk(10, 3, 7, i)).collect();
         assert_eq!(offsets, [3, 0, 7, 4, 1, 8, 5, 2, 9, 6]);
+    }
+
+    /// The step is the random one when it is coprime, else the next coprime one up.
+    #[test]
+    fn the_step_is_the_first_coprime_from_the_random_one() {
+        assert_eq!(coprime_step(10, 2), 3);
+        assert_eq!(coprime_step(10, 3), 7, "4, 5 and 6 share a factor with 10");
+        assert_eq!(coprime_step(1000, 998), 999);
     }
 
     #[test]
