@@ -135,10 +135,11 @@ impl Watch {
     fn drain(&mut self) {
         loop {
             self.buf.clear();
-            match self.socket.recv(&mut self.buf, 0) {
-                Ok(_) => {}
-                Err(err) if err.raw_os_error() == Some(libc::ENOBUFS) => {}
-                Err(_) => return,
+            if let Err(err) = self.socket.recv(&mut self.buf, 0) {
+                match after_recv_error(&err) {
+                    RecvError::Lost | RecvError::Retry => {}
+                    RecvError::Drained | RecvError::Fatal => return,
+                }
             }
         }
     }
