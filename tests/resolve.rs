@@ -753,6 +753,61 @@ fn all_networks_warning_names_every_non_loopback_network_once() {
     );
 }
 
+/// Past 32 reachable addresses the networks are de-duplicated by sorting, not by a scan: the
+/// same three networks either way, each once, in the order of the reachable addresses (by
+/// address).
+#[test]
+fn networks_of_a_host_with_many_addresses_are_each_listed_once() {
+    let mut eth0 = Interface::new("eth0", 2);
+    for n in 1..=20 {
+        eth0 = eth0
+            .with_addr(addr(&format!("198.18.1.{n}"), 24))
+            .with_addr(addr(&format!("198.18.3.{n}"), 24));
+    }
+    let mut eth1 = Interface::new("eth1", 3);
+    for n in 1..=5 {
+        eth1 = eth1.with_addr(addr(&format!("198.18.2.{n}"), 24));
+    }
+    let many = Interfaces::from_interfaces([lo(), eth0, eth1]);
+    let networks: Vec<String> = resolve("*:80", &many)
+        .exposure()
+        .networks()
+        .iter()
+        .map(|n| format!("{} on {}", n.net, n.interface))
+        .collect();
+    assert_eq!(
+        networks,
+        [
+            "198.18.1.0/24 on eth0",
+            "198.18.2.0/24 on eth1",
+            "198.18.3.0/24 on eth0"
+        ]
+    );
+    // A handful of addresses takes the scan: the same answer.
+    let few = Interfaces::from_interfaces([
+        lo(),
+        Interface::new("eth0", 2)
+            .with_addr(addr("198.18.1.1", 24))
+            .with_addr(addr("198.18.3.1", 24))
+            .with_addr(addr("198.18.1.2", 24)),
+        Interface::new("eth1", 3).with_addr(addr("198.18.2.1", 24)),
+    ]);
+    let networks: Vec<String> = resolve("*:80", &few)
+        .exposure()
+        .networks()
+        .iter()
+        .map(|n| format!("{} on {}", n.net, n.interface))
+        .collect();
+    assert_eq!(
+        networks,
+        [
+            "198.18.1.0/24 on eth0",
+            "198.18.2.0/24 on eth1",
+            "198.18.3.0/24 on eth0"
+        ]
+    );
+}
+
 #[test]
 fn all_networks_warning_on_a_loopback_only_host_names_no_network() {
     let resolved = resolve("*:8080", &Interfaces::from_interfaces([lo()]));
