@@ -1220,14 +1220,7 @@ fn ephemeral_message(
                 " (net.ipv4.ip_local_port_range is {range}, {} ports",
                 range.len()
             ));
-            if let Some(parts) = ports
-                .as_ref()
-                .map(range_use_parts)
-                .filter(|p| !p.is_empty())
-            {
-                msg.push_str(": ");
-                msg.push_str(&join_and(&parts));
-            }
+            push_counts(&mut msg, ports);
             msg.push_str(
                 "); reuse connections (keep-alive) or close idle ones, or widen \
                  net.ipv4.ip_local_port_range",
@@ -1241,8 +1234,10 @@ fn ephemeral_message(
     msg
 }
 
-/// "2 with a live connection to it", ... for each nonzero count.
-fn range_use_parts(ports: &RangeUse) -> Vec<String> {
+/// `: 2 with a live connection to it and 1 held by other sockets`, the nonzero counts only;
+/// nothing when all are zero or unknown.
+fn push_counts(msg: &mut String, ports: &Option<RangeUse>) {
+    let Some(ports) = ports else { return };
     let mut parts = Vec::new();
     if ports.live > 0 {
         parts.push(format!("{} with a live connection to it", ports.live));
@@ -1253,7 +1248,10 @@ fn range_use_parts(ports: &RangeUse) -> Vec<String> {
     if ports.held > 0 {
         parts.push(format!("{} held by other sockets", ports.held));
     }
-    parts
+    if !parts.is_empty() {
+        msg.push_str(": ");
+        msg.push_str(&join_and(&parts));
+    }
 }
 
 fn exhausted_message(
@@ -1264,14 +1262,7 @@ fn exhausted_message(
     refusal: &Option<KernelRefusal>,
 ) -> String {
     let mut msg = format!("every source port in {range} failed toward {remote} ({attempts} tried");
-    if let Some(parts) = ports
-        .as_ref()
-        .map(range_use_parts)
-        .filter(|p| !p.is_empty())
-    {
-        msg.push_str(": ");
-        msg.push_str(&join_and(&parts));
-    }
+    push_counts(&mut msg, ports);
     msg.push_str("); widen the range, or close connections that hold it");
     if let Some(refusal) = refusal {
         msg.push_str(&format!(

@@ -769,14 +769,16 @@ fn networks_of_a_host_with_many_addresses_are_each_listed_once() {
         eth1 = eth1.with_addr(addr(&format!("198.18.2.{n}"), 24));
     }
     let many = Interfaces::from_interfaces([lo(), eth0, eth1]);
-    let networks: Vec<String> = resolve("*:80", &many)
-        .exposure()
-        .networks()
-        .iter()
-        .map(|n| format!("{} on {}", n.net, n.interface))
-        .collect();
+    let networks = |snapshot: &Interfaces| -> Vec<String> {
+        resolve("*:80", snapshot)
+            .exposure()
+            .networks()
+            .iter()
+            .map(|n| format!("{} on {}", n.net, n.interface))
+            .collect()
+    };
     assert_eq!(
-        networks,
+        networks(&many),
         [
             "198.18.1.0/24 on eth0",
             "198.18.2.0/24 on eth1",
@@ -792,14 +794,8 @@ fn networks_of_a_host_with_many_addresses_are_each_listed_once() {
             .with_addr(addr("198.18.1.2", 24)),
         Interface::new("eth1", 3).with_addr(addr("198.18.2.1", 24)),
     ]);
-    let networks: Vec<String> = resolve("*:80", &few)
-        .exposure()
-        .networks()
-        .iter()
-        .map(|n| format!("{} on {}", n.net, n.interface))
-        .collect();
     assert_eq!(
-        networks,
+        networks(&few),
         [
             "198.18.1.0/24 on eth0",
             "198.18.2.0/24 on eth1",
