@@ -589,6 +589,7 @@ mod tests {
         assert_eq!(coprime_step(10, 2), 3);
         assert_eq!(coprime_step(10, 3), 7, "4, 5 and 6 share a factor with 10");
         assert_eq!(coprime_step(1000, 998), 999);
+        assert_eq!(coprime_step(10, 9), 1, "9 % 9 is 0: the step 1");
     }
 
     #[test]

@@ -161,30 +161,34 @@ impl Netlink {
         loop {
             self.buf.clear();
             // MSG_TRUNC: the datagram's real length, to notice one larger than the buffer.
-            let len = match self.socket.recv(&mut self.buf, libc::MSG_TRUNC) {
-                Ok(len) => len,
-                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
-                    return Err(io::Error::new(
-                        io::ErrorKind::TimedOut,
-                        format!(
-                            "the kernel did not finish a netlink reply within {RECV_TIMEOUT:?}"
-                        ),
-                    ));
-                }
-                Err(err) => return Err(err),
-            };
-            if len > self.buf.len() {
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    format!("a netlink reply of {len} bytes did not fit {RECV_BUFFER}"),
-                ));
-            }
+            let received = self.socket.recv(&mut self.buf, libc::MSG_TRUNC);
+            let len = datagram_len(received, self.buf.len())?;
             let datagram = self.buf.get(..len).unwrap_or_default();
             if let Some(reply) = walk(datagram, self.seq, reply_type, &mut interrupted, each)? {
                 return Ok(reply);
             }
         }
     }
+}
+
+/// The length of a datagram `recv` read with MSG_TRUNC (which returns its real length) into a
+/// buffer that now holds `kept` bytes. The receive timeout (SO_RCVTIMEO: EAGAIN) is a typed
+/// TimedOut, and a datagram longer than the buffer is InvalidData, never parsed cut short.
+fn datagram_len(received: io::Result<usize>, kept: usize) -> io::Result<usize> {
+    let len = received.map_err(|err| match err.kind() {
+        io::ErrorKind::WouldBlock => io::Error::new(
+            io::ErrorKind::TimedOut,
+            format!("the kernel did not finish a netlink reply within {RECV_TIMEOUT:?}"),
+        ),
+        _ => err,
+    })?;
+    if len > kept {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("a netlink reply of {len} bytes did not fit {RECV_BUFFER}"),
+        ));
+    }
+    Ok(len)
 }
 
 /// Runs `attempt` (one whole dump: `None` when the kernel marked it interrupted) until a dump
@@ -570,6 +574,28 @@ fn parse_route(payload: &[u8]) -> Option<RouteReply> {
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
+
+    /// The receive timeout is TimedOut, a truncated datagram InvalidData, other errors pass.
+    #[test]
+    fn a_datagram_length_is_checked_and_a_timeout_typed() {
+        assert_eq!(datagram_len(Ok(100), 100).unwrap(), 100);
+        assert_eq!(datagram_len(Ok(0), 0).unwrap(), 0);
+        let cut = datagram_len(Ok(70_000), 65_536).unwrap_err();
+        assert_eq!(cut.kind(), io::ErrorKind::InvalidData);
+        assert!(
+            cut.to_string()
+                .starts_with("a netlink reply of 70000 bytes did not fit"),
+            "{cut}"
+        );
+        let late = datagram_len(Err(io::Error::from(io::ErrorKind::WouldBlock)), 0).unwrap_err();
+        assert_eq!(late.kind(), io::ErrorKind::TimedOut);
+        assert_eq!(
+            late.to_string(),
+            "the kernel did not finish a netlink reply within 5s"
+        );
+        let other = datagram_len(Err(io::Error::from_raw_os_error(libc::EBADF)), 0).unwrap_err();
+        assert_eq!(other.raw_os_error(), Some(libc::EBADF));
+    }
 
     /// One netlink message: header (length, type, flags, sequence, port) and payload.
     fn message(kind: u16, flags: u16, seq: u32, payload: &[u8]) -> Vec<u8> {
