@@ -191,13 +191,21 @@ fn datagram_len(received: io::Result<usize>, kept: usize) -> io::Result<usize> {
     Ok(len)
 }
 
+/// The pause before try `n` (from 0) of an interrupted dump: none before the first two (a
+/// change during one dump rarely repeats), then 1 ms doubling, 255 ms in all over ten tries:
+/// long enough for a burst of changes to pass, short against a start-up.
+fn pause_before(n: u32) -> std::time::Duration {
+    match n {
+        0 | 1 => std::time::Duration::ZERO,
+        n => std::time::Duration::from_millis(1 << (n - 2)),
+    }
+}
+
 /// Runs `attempt` (one whole dump: `None` when the kernel marked it interrupted) until a dump
 /// completes, [`DUMP_TRIES`] times at the most, never returning half a dump.
 fn retry_interrupted<T>(attempt: &mut dyn FnMut() -> io::Result<Option<T>>) -> io::Result<T> {
     for n in 0..DUMP_TRIES {
-        if n > 1 {
-            std::thread::sleep(std::time::Duration::from_millis(1 << (n - 2)));
-        }
+        std::thread::sleep(pause_before(n));
         if let Some(done) = attempt()? {
             return Ok(done);
         }
@@ -574,6 +582,14 @@ fn parse_route(payload: &[u8]) -> Option<RouteReply> {
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn interrupted_dumps_pause_1_ms_doubling_after_the_second() {
+        let pauses: Vec<u128> = (0..DUMP_TRIES)
+            .map(|n| pause_before(n).as_millis())
+            .collect();
+        assert_eq!(pauses, [0, 0, 1, 2, 4, 8, 16, 32, 64, 128]);
+    }
 
     /// The receive timeout is TimedOut, a truncated datagram InvalidData, other errors pass.
     #[test]
