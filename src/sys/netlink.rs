@@ -191,6 +191,15 @@ fn datagram_len(received: io::Result<usize>, kept: usize) -> io::Result<usize> {
     Ok(len)
 }
 
+/// Whether a route lookup's error says there is no route at all (no default route, or no
+/// table yet), which makes the address not local; any other error is the caller's.
+fn not_routed(err: &io::Error) -> bool {
+    matches!(
+        err.raw_os_error(),
+        Some(libc::ENETUNREACH | libc::EHOSTUNREACH | libc::ENOENT | libc::ESRCH)
+    )
+}
+
 /// The pause before try `n` (from 0) of an interrupted dump: none before the first two (a
 /// change during one dump rarely repeats), then 1 ms doubling, 255 ms in all over ten tries:
 /// long enough for a burst of changes to pass, short against a start-up.
@@ -372,16 +381,7 @@ impl Rtnl {
             parse_route,
         ) {
             Ok(route) => route,
-            // No route at all (no default route, or no table yet): not local.
-            Err(err)
-                if matches!(
-                    err.raw_os_error(),
-                    Some(libc::ENETUNREACH | libc::EHOSTUNREACH | libc::ENOENT | libc::ESRCH)
-                ) =>
-            {
-                return Ok(None);
-            }
-            Err(err) => return Err(err),
+            Err(err) => return if not_routed(&err) { Ok(None) } else { Err(err) },
         };
         Ok(route.filter(|r| r.broadcast || r.local).map(|r| r.row))
     }
@@ -582,6 +582,22 @@ fn parse_route(payload: &[u8]) -> Option<RouteReply> {
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_missing_route_means_not_local() {
+        for errno in [
+            libc::ENETUNREACH,
+            libc::EHOSTUNREACH,
+            libc::ENOENT,
+            libc::ESRCH,
+        ] {
+            assert!(not_routed(&io::Error::from_raw_os_error(errno)), "{errno}");
+        }
+        for errno in [libc::EINVAL, libc::EPERM, libc::ENOBUFS] {
+            assert!(!not_routed(&io::Error::from_raw_os_error(errno)), "{errno}");
+        }
+        assert!(!not_routed(&io::Error::other("no errno")));
+    }
 
     #[test]
     fn interrupted_dumps_pause_1_ms_doubling_after_the_second() {
