@@ -626,3 +626,50 @@ impl Rng {
         u32::try_from(self.0 % u64::from(n)).unwrap_or(0)
     }
 }
+
+/// A link's flags as the kernel keeps them: a veth end that is up has carrier (IFF_LOWER_UP)
+/// only while its peer is up too; lo is the loopback.
+#[test]
+fn link_state_and_carrier_are_the_kernels() {
+    require_netns!();
+    let ns = Netns::new("carrier");
+    ns.ip(&["link", "add", "cr0", "type", "veth", "peer", "name", "cr1"]);
+    let state = |ns: &Netns| {
+        ns.run(|| {
+            let facts = bindpolicy::Interfaces::current().expect("interfaces");
+            ["lo", "cr0", "cr1"].map(|name| {
+                let i = facts.get(name).unwrap_or_else(|| panic!("{name}"));
+                (i.is_up(), i.has_carrier(), i.is_loopback())
+            })
+        })
+    };
+    assert_eq!(
+        state(&ns),
+        [
+            (true, true, true),
+            (false, false, false),
+            (false, false, false)
+        ]
+    );
+    ns.link_set_up("cr0");
+    let [_, cr0, _] = state(&ns);
+    assert_eq!(
+        cr0,
+        (true, false, false),
+        "up, but its peer is down: no carrier"
+    );
+    ns.link_set_up("cr1");
+    // Carrier comes with the peer, asynchronously: read until it shows (2 s at most).
+    let mut seen = state(&ns);
+    for _ in 0..200 {
+        if seen[1].1 && seen[2].1 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        seen = state(&ns);
+    }
+    assert_eq!(
+        seen,
+        [(true, true, true), (true, true, false), (true, true, false)]
+    );
+}

@@ -191,6 +191,12 @@ fn datagram_len(received: io::Result<usize>, kept: usize) -> io::Result<usize> {
     Ok(len)
 }
 
+/// Whether a request for one object failed because there is none (ENODEV: no link of that
+/// name or index); any other error is the caller's.
+fn no_such_object(err: &io::Error) -> bool {
+    err.raw_os_error() == Some(libc::ENODEV)
+}
+
 /// Whether a route lookup's error says there is no route at all (no default route, or no
 /// table yet), which makes the address not local; any other error is the caller's.
 fn not_routed(err: &io::Error) -> bool {
@@ -400,7 +406,7 @@ impl Rtnl {
         )
     }
 
-    /// A request for one object: its reply, `None` for ENODEV/EADDRNOTAVAIL.
+    /// A request for one object: its reply, `None` when there is none (ENODEV).
     fn get_one<T>(
         &mut self,
         request: &RouteNetlinkMessage,
@@ -415,8 +421,13 @@ impl Rtnl {
         });
         match result {
             Ok(_) => Ok(found),
-            Err(err) if err.raw_os_error() == Some(libc::ENODEV) => Ok(None),
-            Err(err) => Err(err),
+            Err(err) => {
+                if no_such_object(&err) {
+                    Ok(None)
+                } else {
+                    Err(err)
+                }
+            }
         }
     }
 }
@@ -582,6 +593,17 @@ fn parse_route(payload: &[u8]) -> Option<RouteReply> {
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_enodev_means_no_such_object() {
+        assert!(no_such_object(&io::Error::from_raw_os_error(libc::ENODEV)));
+        for errno in [libc::ENOENT, libc::EINVAL, libc::EPERM] {
+            assert!(
+                !no_such_object(&io::Error::from_raw_os_error(errno)),
+                "{errno}"
+            );
+        }
+    }
 
     #[test]
     fn only_a_missing_route_means_not_local() {
