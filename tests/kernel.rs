@@ -673,3 +673,25 @@ fn link_state_and_carrier_are_the_kernels() {
         [(true, true, true), (true, true, false), (true, true, false)]
     );
 }
+
+/// An IPv6 local route over everything (`local ::/0`, AnyIP for the whole family) comes back
+/// from the kernel without RTA_DST: it is read as `::/0`, of its own family, never as an IPv4
+/// route over every IPv4 address.
+#[test]
+fn a_local_default_route_keeps_its_family() {
+    require_netns!();
+    let ns = Netns::new("local6");
+    ns.ip(&[
+        "-6", "route", "add", "local", "::/0", "dev", "lo", "table", "local",
+    ]);
+    let routes = ns.run(|| {
+        let target: bindpolicy::BindTarget = "[fd00:78::1]:80".parse().unwrap();
+        bindpolicy::Interfaces::for_target(&target)
+            .expect("interfaces")
+            .local_routes()
+            .iter()
+            .map(|r| r.net().to_string())
+            .collect::<Vec<_>>()
+    });
+    assert_eq!(routes, ["::/0"]);
+}
