@@ -350,7 +350,8 @@ fn interfaces_current_matches_ip_including_links_without_addresses() {
 }
 
 /// With `ip_unprivileged_port_start` raised to 2000 in the namespace, port 1500 is privileged
-/// for a process without CAP_NET_BIND_SERVICE: resolve() warns, and bind() fails with EACCES.
+/// for a process without CAP_NET_BIND_SERVICE: resolve() warns, bind() fails with EACCES, a
+/// wait fails at once, and a source range there is `permission_denied`.
 #[test]
 fn a_raised_unprivileged_port_start_is_read_whatever_the_port() {
     require_netns!();
@@ -425,6 +426,17 @@ fn child_unprivileged_1500() {
             .warnings()
             .is_empty()
     );
+    // No wait cures a privileged port: permission_denied at once, not at the deadline.
+    let err = target("127.0.0.1:1500")
+        .wait(Duration::from_secs(60))
+        .expect_err("a privileged port");
+    assert_eq!(err.kind(), ErrorKind::PermissionDenied, "{err}");
+    // A source range below the start: its first bind is EACCES, and the error says so, not
+    // that every port of the range was busy.
+    let err = target("port:1500-1501")
+        .connect("127.0.0.1:9".parse().unwrap())
+        .expect_err("a privileged range");
+    assert_eq!(err.kind(), ErrorKind::PermissionDenied, "{err}");
     println!("CHILD-OK");
 }
 
