@@ -597,9 +597,9 @@ fn placeholder_fd_names_are_no_name() {
         a.bind(('127.0.0.1', 0)); a.listen(1)\n\
         b = socket.socket(socket.AF_INET, socket.SOCK_STREAM)\n\
         b.bind(('127.0.0.1', 0)); b.listen(1)\n\
+        pa = a.getsockname()[1]; pb = b.getsockname()[1]\n\
         os.dup2(a.fileno(), 3); os.dup2(b.fileno(), 4)\n\
         os.set_inheritable(3, True); os.set_inheritable(4, True)\n\
-        pa = a.getsockname()[1]; pb = b.getsockname()[1]\n\
         target = sys.argv[2] or '127.0.0.1:%d' % pa\n\
         os.environ.update(LISTEN_FDS='2', LISTEN_PID=str(os.getpid()), LISTEN_FDNAMES='unknown:', BP_TARGET=target, BP_NO_ACCEPT='1', BP_SHOW_HANDED='1')\n\
         print('PORTS', pa, pb, flush=True)\n\
@@ -654,9 +654,9 @@ fn inherited_sockets_say_what_each_fd_is() {
         u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n\
         u.bind(('127.0.0.1', 0))\n\
         r, w = os.pipe()\n\
+        pt = t.getsockname()[1]; pu = u.getsockname()[1]\n\
         os.dup2(t.fileno(), 3); os.dup2(u.fileno(), 4); os.dup2(r, 5)\n\
         for fd in (3, 4, 5): os.set_inheritable(fd, True)\n\
-        pt = t.getsockname()[1]; pu = u.getsockname()[1]\n\
         os.environ.update(LISTEN_FDS='3', LISTEN_PID=str(os.getpid()), LISTEN_FDNAMES='web:dns:', BP_TARGET='127.0.0.1:%d' % pt, BP_NO_ACCEPT='1', BP_SHOW_ACCESSORS='1')\n\
         print('PORTS', pt, pu, flush=True)\n\
         os.execv(sys.argv[1], [sys.argv[1], '--exact', 'child_listen', '--ignored', '--nocapture'])\n";
