@@ -583,6 +583,14 @@ mod tests {
         assert_eq!(offsets, [3, 0, 7, 4, 1, 8, 5, 2, 9, 6]);
     }
 
+    /// Each search draws its own start and step: two connects from one range do not walk it
+    /// in the same order.
+    #[test]
+    fn each_draw_is_new() {
+        let draws: std::collections::BTreeSet<u64> = (0..8).map(|_| random_u64()).collect();
+        assert!(draws.len() > 1, "{draws:?}");
+    }
+
     /// The step is the random one when it is coprime, else the next coprime one up.
     #[test]
     fn the_step_is_the_first_coprime_from_the_random_one() {
