@@ -592,50 +592,28 @@ fn a_duplicated_fd_is_taken_once() {
 /// finds nothing.
 #[test]
 fn placeholder_fd_names_are_no_name() {
-    let python = "import os, socket, sys\n\
-        a = socket.socket(socket.AF_INET, socket.SOCK_STREAM)\n\
-        a.bind(('127.0.0.1', 0)); a.listen(1)\n\
-        b = socket.socket(socket.AF_INET, socket.SOCK_STREAM)\n\
-        b.bind(('127.0.0.1', 0)); b.listen(1)\n\
-        pa = a.getsockname()[1]; pb = b.getsockname()[1]\n\
-        os.dup2(a.fileno(), 3); os.dup2(b.fileno(), 4)\n\
-        os.set_inheritable(3, True); os.set_inheritable(4, True)\n\
-        target = sys.argv[2] or '127.0.0.1:%d' % pa\n\
-        os.environ.update(LISTEN_FDS='2', LISTEN_PID=str(os.getpid()), LISTEN_FDNAMES='unknown:', BP_TARGET=target, BP_NO_ACCEPT='1', BP_SHOW_HANDED='1')\n\
-        print('PORTS', pa, pb, flush=True)\n\
-        os.execv(sys.argv[1], [sys.argv[1], '--exact', 'child_listen', '--ignored', '--nocapture'])\n";
-    let run = |target: &str| {
-        let output = Command::new("python3")
-            .args(["-c", python])
-            .arg(std::env::current_exe().unwrap())
-            .arg(target)
-            .output()
-            .expect("python3");
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        let ports: Vec<u16> = stdout
-            .lines()
-            .find_map(|l| l.strip_prefix("PORTS "))
-            .map(|p| p.split(' ').filter_map(|n| n.trim().parse().ok()).collect())
-            .unwrap_or_else(|| panic!("{output:?}"));
-        (ports, result_line(&output))
-    };
-    let (ports, result) = run("");
-    let [a, b] = ports[..] else {
-        panic!("{ports:?}")
-    };
+    let fds = ["tcp 127.0.0.1 0", "tcp 127.0.0.1 0"];
+    let names = ("LISTEN_FDNAMES", "unknown:");
+    let (p, out) = python_handover(
+        &fds,
+        &[
+            names,
+            ("BP_TARGET", "127.0.0.1:{0}"),
+            ("BP_SHOW_HANDED", "1"),
+        ],
+    );
+    let (a, b) = (p[0], p[1]);
     assert_eq!(
-        result,
+        line_of(&out, "RESULT "),
         format!(
             "ok fds=[3] addrs=[127.0.0.1:{a}] handed=[fd 3 (TCP 127.0.0.1:{a}), fd 4 (TCP \
              127.0.0.1:{b})]"
         )
     );
-    let (ports, result) = run("fd:unknown");
-    let [a, b] = ports[..] else {
-        panic!("{ports:?}")
-    };
+    let (p, out) = python_handover(&fds, &[names, ("BP_TARGET", "fd:unknown")]);
+    let (a, b) = (p[0], p[1]);
     assert_eq!(
-        result,
+        line_of(&out, "RESULT "),
         format!(
             "inherited_mismatch fd:unknown: the service manager handed over fd 3 (TCP \
              127.0.0.1:{a}) and fd 4 (TCP 127.0.0.1:{b}), and an fd named \"unknown\" is not \
@@ -648,34 +626,17 @@ fn placeholder_fd_names_are_no_name() {
 /// one the target takes), fd 4 a UDP socket named "dns", fd 5 a pipe, unnamed.
 #[test]
 fn inherited_sockets_say_what_each_fd_is() {
-    let python = "import os, socket, sys\n\
-        t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)\n\
-        t.bind(('127.0.0.1', 0)); t.listen(1)\n\
-        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n\
-        u.bind(('127.0.0.1', 0))\n\
-        r, w = os.pipe()\n\
-        pt = t.getsockname()[1]; pu = u.getsockname()[1]\n\
-        os.dup2(t.fileno(), 3); os.dup2(u.fileno(), 4); os.dup2(r, 5)\n\
-        for fd in (3, 4, 5): os.set_inheritable(fd, True)\n\
-        os.environ.update(LISTEN_FDS='3', LISTEN_PID=str(os.getpid()), LISTEN_FDNAMES='web:dns:', BP_TARGET='127.0.0.1:%d' % pt, BP_NO_ACCEPT='1', BP_SHOW_ACCESSORS='1')\n\
-        print('PORTS', pt, pu, flush=True)\n\
-        os.execv(sys.argv[1], [sys.argv[1], '--exact', 'child_listen', '--ignored', '--nocapture'])\n";
-    let output = Command::new("python3")
-        .args(["-c", python])
-        .arg(std::env::current_exe().unwrap())
-        .output()
-        .expect("python3");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let ports: Vec<u16> = stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("PORTS "))
-        .map(|p| p.split(' ').filter_map(|n| n.trim().parse().ok()).collect())
-        .unwrap_or_else(|| panic!("{output:?}"));
-    let [t, u] = ports[..] else {
-        panic!("{ports:?}")
-    };
+    let (p, out) = python_handover(
+        &["tcp 127.0.0.1 0", "udp 127.0.0.1 0", "pipe"],
+        &[
+            ("LISTEN_FDNAMES", "web:dns:"),
+            ("BP_TARGET", "127.0.0.1:{0}"),
+            ("BP_SHOW_ACCESSORS", "1"),
+        ],
+    );
+    let (t, u) = (p[0], p[1]);
     assert_eq!(
-        result_line(&output),
+        line_of(&out, "RESULT "),
         format!(
             "ok fds=[3] addrs=[127.0.0.1:{t}] accessors=[fd=3 name=Some(\"web\") \
              addr=Some(127.0.0.1:{t}) tcp=true taken=true, fd=4 name=Some(\"dns\") \
@@ -687,13 +648,15 @@ fn inherited_sockets_say_what_each_fd_is() {
 
 /// The child under a handover Python makes: `fds` are `KIND ADDRESS PORT [DEVICE]` (KIND `tcp`
 /// for a listening TCP socket, `udp`; PORT `0` for a fresh port, `=N` for the port of fd N's
-/// line, counted from 0), placed at fd 3, 4, ...; `{N}` in `env` values is that line's port.
-/// Returns the ports and the child's stdout.
+/// line, counted from 0) or `pipe`, placed at fd 3, 4, ...; `{N}` in `env` values is that
+/// line's port (0 for a pipe). Returns the ports and the child's stdout.
 fn python_handover(fds: &[&str], env: &[(&str, &str)]) -> (Vec<u16>, String) {
     let python = "import json, os, socket, sys\n\
         specs = json.loads(sys.argv[2]); env = json.loads(sys.argv[3])\n\
-        made = []; ports = []\n\
+        made = []; keep = []; ports = []\n\
         for spec in specs:\n\
+        \x20   if spec == 'pipe':\n\
+        \x20       r, w = os.pipe(); keep.append(w); made.append(r); ports.append(0); continue\n\
         \x20   kind, addr, port = spec.split(' ')[:3]\n\
         \x20   device = spec.split(' ')[3] if len(spec.split(' ')) > 3 else None\n\
         \x20   port = ports[int(port[1:])] if port.startswith('=') else int(port)\n\
@@ -703,9 +666,9 @@ fn python_handover(fds: &[&str], env: &[(&str, &str)]) -> (Vec<u16>, String) {
         \x20   if device: s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, device.encode())\n\
         \x20   s.bind((addr, port))\n\
         \x20   if kind == 'tcp': s.listen(1)\n\
-        \x20   made.append(s); ports.append(s.getsockname()[1])\n\
-        for i, s in enumerate(made):\n\
-        \x20   os.dup2(s.fileno(), 3 + i); os.set_inheritable(3 + i, True)\n\
+        \x20   keep.append(s); made.append(s.fileno()); ports.append(s.getsockname()[1])\n\
+        for i, fd in enumerate(made):\n\
+        \x20   os.dup2(fd, 3 + i); os.set_inheritable(3 + i, True)\n\
         for key, value in env.items():\n\
         \x20   for i, port in enumerate(ports): value = value.replace('{%d}' % i, str(port))\n\
         \x20   os.environ[key] = value\n\
