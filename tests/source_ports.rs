@@ -214,11 +214,7 @@ fn time_wait_ports_are_counted_and_typed() {
             for _ in 0..16 {
                 let stream = connect(remote).unwrap_or_else(|e| panic!("{setup:?}: {e}"));
                 let (server_side, _) = listener.accept().expect("accept");
-                // The client closes first, so the client's 4-tuple goes to TIME_WAIT.
-                drop(stream);
-                let mut buf = [0u8; 1];
-                let _ = std::io::Read::read(&mut &server_side, &mut buf);
-                drop(server_side);
+                into_time_wait(stream, server_side);
             }
             wait_for_time_wait(16);
             let err = connect(remote).expect_err("every 4-tuple is in TIME_WAIT");
@@ -254,12 +250,9 @@ fn live_and_time_wait_ports_are_each_counted() {
                 let (server_side, _) = listener.accept().expect("accept");
                 if n % 2 == 0 {
                     live.push((stream, server_side));
-                    continue;
+                } else {
+                    into_time_wait(stream, server_side);
                 }
-                drop(stream);
-                let mut buf = [0u8; 1];
-                let _ = std::io::Read::read(&mut &server_side, &mut buf);
-                drop(server_side);
             }
             wait_for_time_wait(8);
             let err = connect(remote).expect_err("every port is busy toward the server");
@@ -366,6 +359,15 @@ fn hold_or_skip(stream: &TcpStream) -> SockRef<'_> {
 /// Waits (5 s at most) until `count` client sockets of the range are in TIME_WAIT: the last
 /// ones pass through FIN-WAIT-2 first. `ss` runs in this thread's namespace (a child inherits
 /// it).
+/// Closes a connection client first, so that the client's 4-tuple goes to TIME_WAIT: the
+/// server reads the FIN, then closes its side.
+fn into_time_wait(client: TcpStream, server_side: TcpStream) {
+    drop(client);
+    let mut buf = [0u8; 1];
+    let _ = std::io::Read::read(&mut &server_side, &mut buf);
+    drop(server_side);
+}
+
 fn wait_for_time_wait(count: usize) {
     let filter = format!("( sport >= :{FIRST} and sport <= :{LAST} )");
     for _ in 0..500 {
